@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading the log-linear histograms of include/perfagent/hist.h. */
+#ifndef PERFAGENT_AGENT_HIST_H
+#define PERFAGENT_AGENT_HIST_H
+
+#include <stdint.h>
+#include "perfagent/hist.h"
+
+/* Smallest value that lands in bucket idx. */
+uint64_t hist_bucket_low(unsigned int idx);
+/* First value past bucket idx (UINT64_MAX for the open-ended last one). */
+uint64_t hist_bucket_high(unsigned int idx);
+
+/*
+ * Estimate of the nearest-rank p-th percentile (0 < p <= 1) of the values
+ * counted in b: the midpoint of the bucket holding rank ceil(p * n), which is
+ * within 1/32 of the exact value. Clamped to max when max is known (non-zero)
+ * so a single sample is reported exactly. Returns 0 for an empty histogram.
+ */
+uint64_t hist_percentile(const uint64_t b[PA_HIST_BUCKETS], double p, uint64_t max);
+
+uint64_t hist_total(const uint64_t b[PA_HIST_BUCKETS]);
+
+#endif

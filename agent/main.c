@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/* perfagent: command-line entry point. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: perfagent [-v] COMMAND [ARGS...]\n"
+		"\n"
+		"Watch a Linux machine's performance with eBPF.\n"
+		"\n"
+		"Commands:\n"
+		"  trace syscalls   live per-syscall counts and latency percentiles\n"
+		"\n"
+		"Options:\n"
+		"  -v, --verbose    show libbpf's messages\n"
+		"  -h, --help       show this help\n"
+		"  -V, --version    show the version\n"
+		"\n"
+		"'perfagent COMMAND --help' describes each command. Needs root.\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("perfagent %s\n", PERFAGENT_VERSION);
+			return 0;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			cli_verbose = true;
+		} else {
+			cli_error("unknown option '%s' (see 'perfagent --help')", a);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "trace"))
+		return cmd_trace(argc - i, argv + i);
+	cli_error("unknown command '%s' (see 'perfagent --help')", argv[i]);
+	return EXIT_USAGE;
+}
