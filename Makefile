@@ -56,7 +56,7 @@ TEST_SRCS	:= $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
 TEST_BINS	:= $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
 TEST_HELPERS	:= $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all tests check module module-clean clean
+.PHONY: all tests check bench module module-clean clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -95,7 +95,19 @@ tests: all $(TEST_BINS) $(TEST_HELPERS)
 check:
 	sh tests/run.sh
 
-$(BUILD)/bpf $(BUILD)/skel $(BUILD)/gen $(BUILD)/agent $(BUILD)/tests:
+# Benchmarks (tools/bench/): overhead figures recorded in docs/benchmarks.md.
+BENCH_BPF	:= $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tools/bench/*.bpf.c))
+BENCH_BINS	:= $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard tools/bench/*.c)))
+
+bench: $(BENCH_BPF) $(BENCH_BINS)
+
+$(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%: tools/bench/%.c $(LIB) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/bpf $(BUILD)/skel $(BUILD)/gen $(BUILD)/agent $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 # The kernel module, outside DKMS (DKMS uses Kbuild directly).

@@ -100,10 +100,14 @@ static void configure(struct syscall_probe *p, const struct syscall_probe_opts *
 
 	bpf_program__set_autoload(s->progs.sys_enter_btf, task_storage);
 	bpf_program__set_autoload(s->progs.sys_exit_btf, task_storage);
+	bpf_program__set_autoload(s->progs.sys_switch_btf, task_storage);
+	bpf_program__set_autoload(s->progs.sys_rename_btf, task_storage);
+	bpf_program__set_autoload(s->progs.sys_exec_btf, task_storage);
 	bpf_program__set_autoload(s->progs.sys_enter_raw, !task_storage);
 	bpf_program__set_autoload(s->progs.sys_exit_raw, !task_storage);
 	bpf_map__set_autocreate(s->maps.sys_start_task, task_storage);
 	bpf_map__set_autocreate(s->maps.sys_start_tid, !task_storage);
+	bpf_map__set_autocreate(s->maps.sys_cpu_slot, task_storage);
 	if (!ringbuf) {
 		bpf_map__set_type(s->maps.sys_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 		bpf_map__set_key_size(s->maps.sys_events, sizeof(int));
@@ -112,8 +116,37 @@ static void configure(struct syscall_probe *p, const struct syscall_probe_opts *
 	}
 	snprintf(p->describe, sizeof(p->describe), "%s, %s, %s",
 		 task_storage ? "tp_btf" : "raw_tp",
-		 task_storage ? "task storage" : "thread hash",
+		 task_storage ? "per-CPU slot + task storage" : "thread hash",
 		 ringbuf ? "ring buffer" : "perf buffer");
+}
+
+/* Movers before fillers: sched_switch and sys_exit must be in place before
+ * sys_enter starts filling per-CPU slots (see bpf/syscall.bpf.c).
+ */
+static int attach_in_order(struct syscall_bpf *s)
+{
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} order[] = {
+		{ s->progs.sys_switch_btf, &s->links.sys_switch_btf },
+		{ s->progs.sys_rename_btf, &s->links.sys_rename_btf },
+		{ s->progs.sys_exec_btf, &s->links.sys_exec_btf },
+		{ s->progs.sys_exit_btf, &s->links.sys_exit_btf },
+		{ s->progs.sys_enter_btf, &s->links.sys_enter_btf },
+		{ s->progs.sys_exit_raw, &s->links.sys_exit_raw },
+		{ s->progs.sys_enter_raw, &s->links.sys_enter_raw },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!bpf_program__autoload(order[i].prog))
+			continue;
+		*order[i].link = bpf_program__attach(order[i].prog);
+		if (!*order[i].link)
+			return -errno;
+	}
+	return 0;
 }
 
 static int open_stream(struct syscall_probe *p, bool ringbuf)
@@ -172,7 +205,7 @@ int syscall_probe_open(struct syscall_probe **out, const struct syscall_probe_op
 	if ((ret = open_stream(p, ringbuf)))
 		goto fail;
 	stage = "attach";
-	if ((ret = syscall_bpf__attach(p->skel)))
+	if ((ret = attach_in_order(p->skel)))
 		goto fail;
 	*out = p;
 	return 0;
@@ -250,6 +283,7 @@ static int read_losses(struct syscall_probe *p, struct syscall_losses *l)
 		l->events_sent += cur[cpu].events_sent - p->prev_counters[cpu].events_sent;
 		l->events_lost += cur[cpu].events_lost - p->prev_counters[cpu].events_lost;
 		l->out_of_range += cur[cpu].out_of_range - p->prev_counters[cpu].out_of_range;
+		l->start_lost += cur[cpu].start_lost - p->prev_counters[cpu].start_lost;
 		p->prev_counters[cpu] = cur[cpu];
 	}
 	return 0;

@@ -38,6 +38,7 @@ struct syscall_losses {
 	uint64_t events_sent;
 	uint64_t events_lost;
 	uint64_t out_of_range;
+	uint64_t start_lost;		/* calls not measured: no room to keep their start */
 };
 
 typedef void (*syscall_event_fn)(void *ctx, const struct pa_syscall_event *e);

@@ -103,6 +103,9 @@ void syscall_report_table(FILE *f, const struct syscall_report *r)
 	if (r->losses->events_lost)
 		fprintf(f, "WARNING: %llu slow-call events were lost (buffer full); "
 			"raise --slow to stream fewer\n", (unsigned long long)r->losses->events_lost);
+	if (r->losses->start_lost)
+		fprintf(f, "WARNING: %llu blocked calls were not measured (the kernel could not "
+			"keep their start time)\n", (unsigned long long)r->losses->start_lost);
 	fprintf(f, "%-22s %10s %8s %10s %10s %10s %10s %10s\n", "SYSCALL", "COUNT", "ERRORS",
 		"P50", "P95", "P99", "MAX", "TOTAL");
 	for (i = 0; i < n && (!r->top || i < r->top); i++)
@@ -162,6 +165,7 @@ void syscall_report_json(FILE *f, const struct syscall_report *r)
 	cJSON_AddNumberToObject(o, "events_sent", (double)r->losses->events_sent);
 	cJSON_AddNumberToObject(o, "events_lost", (double)r->losses->events_lost);
 	cJSON_AddNumberToObject(o, "out_of_range", (double)r->losses->out_of_range);
+	cJSON_AddNumberToObject(o, "calls_unmeasured", (double)r->losses->start_lost);
 	arr = cJSON_AddArrayToObject(o, "syscalls");
 	for (i = 0; i < n && (!r->top || i < r->top); i++)
 		cJSON_AddItemToArray(arr, row_json(&rows[i]));

@@ -249,6 +249,7 @@ static int read_interval(struct syscall_probe *p, struct trace_state *st,
 	st->lost_total.events_sent += l->events_sent;
 	st->lost_total.events_lost += l->events_lost;
 	st->lost_total.out_of_range += l->out_of_range;
+	st->lost_total.start_lost += l->start_lost;
 	return 0;
 }
 

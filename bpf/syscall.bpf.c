@@ -5,10 +5,18 @@
  * load-time threshold are streamed one by one.
  *
  * Two attach flavours share one body:
- *  - tp_btf + task storage for the per-thread start time (5.11+): no global
- *    hash lookup on the hot path;
+ *  - tp_btf (5.11+): the call in flight on a CPU sits in a per-CPU slot,
+ *    tagged with the thread that entered it. sys_exit finds it there unless
+ *    the task was switched out inside the call; sched_switch then moves it
+ *    into the task's task storage, where sys_exit looks next. Calls that do
+ *    not block, the vast majority, cost two clock reads, two current-task
+ *    reads and inlined per-CPU array accesses: no storage or hash lookup.
+ *    The slot is checked against the current thread on every use, so a
+ *    switch the program did not see costs at most that one call, counted
+ *    in start_lost, never a wrong or silently missing sample.
  *  - raw_tp + a hash keyed by thread id, for kernels without task storage.
- * The agent loads exactly one pair (see agent/syscall.c).
+ * The agent loads exactly one flavour (see agent/syscall.c) and attaches
+ * sched_switch and sys_exit before sys_enter.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -33,6 +41,25 @@ struct syscall_start {
 	__u32 nr;
 	__u32 pad;
 };
+
+/* Per CPU: the thread that last entered a syscall here, whether it passes
+ * the task filters, and its traced call in flight (ts != 0).
+ */
+struct cpu_slot {
+	__u64 ts;
+	__u32 tid;		/* 0: nobody (a switch cleared it) */
+	__u32 nr;
+	__u8 wanted;		/* tid passes the task filters */
+	__u8 recheck;		/* name or program changed: decide wanted again */
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_slot);
+} sys_cpu_slot SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -86,43 +113,58 @@ struct {
 	__type(value, struct pa_probe_counters);
 } sys_counters SEC(".maps");
 
-static __always_inline bool comm_matches(void)
-{
-	char comm[PA_COMM_LEN];
-	int i;
-
-	bpf_get_current_comm(comm, sizeof(comm));
-	for (i = 0; i < PA_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
-			return false;
-		if (!comm[i])
-			break;
-	}
-	return true;
-}
-
 /* Every filter here is known at load time, so untaken ones cost nothing. */
-static __always_inline bool wanted(__u64 pid_tgid, __u32 nr)
+static __always_inline bool task_wanted(__u32 tgid, __u32 tid, const char *comm)
 {
-	__u32 tgid = pid_tgid >> 32;
+	int i;
 
 	if (tgid == self_tgid)
 		return false;
 	if (filter_tgid && tgid != filter_tgid)
 		return false;
-	if (filter_tid && (__u32)pid_tgid != filter_tid)
+	if (filter_tid && tid != filter_tid)
 		return false;
+	if (filter_comm_on) {
+		for (i = 0; i < PA_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+static __always_inline bool call_wanted(__u32 nr)
+{
 	if (filter_nr_on) {
 		__u8 *on = bpf_map_lookup_elem(&sys_filter, &nr);
 
 		if (!on || !*on)
 			return false;
 	}
-	if (filter_comm_on && !comm_matches())
-		return false;
 	if (filter_cgroup_on && bpf_current_task_under_cgroup(&sys_cgroup, 0) != 1)
 		return false;
 	return true;
+}
+
+/* Task filters for a thread entering the slot; comm only when asked for. */
+static __always_inline bool task_passes(struct task_struct *task)
+{
+	char comm[PA_COMM_LEN] = {};
+
+	if (filter_comm_on)
+		bpf_probe_read_kernel_str(comm, sizeof(comm), task->comm);
+	return task_wanted(task->tgid, task->pid, comm);
+}
+
+static __always_inline bool current_wanted(__u64 pid_tgid, __u32 nr)
+{
+	char comm[PA_COMM_LEN] = {};
+
+	if (filter_comm_on)
+		bpf_get_current_comm(comm, sizeof(comm));
+	return task_wanted(pid_tgid >> 32, (__u32)pid_tgid, comm) && call_wanted(nr);
 }
 
 static __always_inline struct pa_probe_counters *counters(void)
@@ -132,9 +174,9 @@ static __always_inline struct pa_probe_counters *counters(void)
 	return bpf_map_lookup_elem(&sys_counters, &zero);
 }
 
-static __always_inline void emit_slow(void *ctx, __u64 pid_tgid, __u32 nr,
-				      __u64 now, __u64 lat, long ret)
+static __always_inline void emit_slow(void *ctx, __u32 nr, __u64 now, __u64 lat, long ret)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pa_probe_counters *c = counters();
 	struct pa_syscall_event *e, stack_e;
 	long err = 0;
@@ -169,8 +211,10 @@ lost:
 		c->events_lost++;
 }
 
-static __always_inline void account(void *ctx, __u64 pid_tgid,
-				    struct syscall_start *s, long ret)
+/* Helper calls are the main cost here (each one tens of ns on a virtual
+ * machine), so the exit path makes only the two it cannot avoid.
+ */
+static __always_inline void account(void *ctx, struct syscall_start *s, long ret)
 {
 	struct pa_syscall_stats *st;
 	__u64 now = bpf_ktime_get_ns();
@@ -191,7 +235,7 @@ static __always_inline void account(void *ctx, __u64 pid_tgid,
 	if (idx < PA_HIST_BUCKETS)
 		st->hist[idx]++;
 	if (slow_ns && lat >= slow_ns)
-		emit_slow(ctx, pid_tgid, nr, now, lat, ret);
+		emit_slow(ctx, nr, now, lat, ret);
 }
 
 static __always_inline bool nr_in_range(long id)
@@ -206,32 +250,120 @@ static __always_inline bool nr_in_range(long id)
 	return false;
 }
 
+static __always_inline struct cpu_slot *cpu_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sys_cpu_slot, &zero);
+}
+
+static __always_inline void count_start_lost(void)
+{
+	struct pa_probe_counters *c = counters();
+
+	if (c)
+		c->start_lost++;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct syscall_start *s;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cpu_slot *slot = cpu_slot();
+	__u32 tid = task->pid;
 
-	if (!nr_in_range(id) || !wanted(pid_tgid, id))
+	if (!slot || !nr_in_range(id))
 		return 0;
-	s = bpf_task_storage_get(&sys_start_task, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!s)
+	if (slot->tid != tid) {
+		if (slot->ts)		/* its owner left unseen: cannot be measured */
+			count_start_lost();
+		slot->tid = tid;
+		slot->recheck = 1;
+	}
+	if (slot->recheck) {
+		slot->wanted = task_passes(task);
+		slot->recheck = 0;
+	}
+	slot->ts = 0;
+	if (!slot->wanted || !call_wanted(id))
 		return 0;
-	s->nr = id;
-	s->ts = bpf_ktime_get_ns();
+	slot->nr = id;
+	slot->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cpu_slot *slot = cpu_slot();
+	struct syscall_start *s, start;
+
+	if (!slot)
+		return 0;
+	if (slot->tid == (__u32)task->pid) {
+		if (!slot->ts)		/* not traced, or entered before attach */
+			return 0;
+		start.ts = slot->ts;
+		start.nr = slot->nr;
+		slot->ts = 0;
+		account(ctx, &start, ret);
+		return 0;
+	}
+	/* The task slept or was preempted inside the call: sched_switch moved it. */
+	s = bpf_task_storage_get(&sys_start_task, task, 0, 0);
+	if (s && s->ts)
+		account(ctx, s, ret);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sys_switch_btf, bool preempt, struct task_struct *prev)
+{
+	struct cpu_slot *slot = cpu_slot();
 	struct syscall_start *s;
 
-	s = bpf_task_storage_get(&sys_start_task, bpf_get_current_task_btf(), 0, 0);
-	if (!s || !s->ts)
+	if (!slot)
 		return 0;
-	account(ctx, bpf_get_current_pid_tgid(), s, ret);
+	if (slot->ts && slot->tid == (__u32)prev->pid) {
+		s = bpf_task_storage_get(&sys_start_task, prev, 0,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (s) {
+			s->ts = slot->ts;
+			s->nr = slot->nr;
+		} else {
+			count_start_lost();
+		}
+		slot->ts = 0;
+	}
+	slot->tid = 0;		/* the next task decides its own verdict */
+	return 0;
+}
+
+/* A new name (prctl, /proc/PID/comm) or program (exec: new name, and a new
+ * pid for a non-leader thread) can change the filter verdict: decide again
+ * at the next syscall. A task renamed from another CPU decides again after
+ * its next switch.
+ */
+static __always_inline void forget_slot_owner(void)
+{
+	struct cpu_slot *slot = cpu_slot();
+
+	if (slot)
+		slot->recheck = 1;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(sys_rename_btf)
+{
+	forget_slot_owner();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sys_exec_btf)
+{
+	forget_slot_owner();
 	return 0;
 }
 
@@ -242,7 +374,7 @@ int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 	struct syscall_start s = {};
 	__u32 tid = (__u32)pid_tgid;
 
-	if (!nr_in_range(id) || !wanted(pid_tgid, id))
+	if (!nr_in_range(id) || !current_wanted(pid_tgid, id))
 		return 0;
 	s.nr = id;
 	s.ts = bpf_ktime_get_ns();
@@ -260,7 +392,7 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	s = bpf_map_lookup_elem(&sys_start_tid, &tid);
 	if (!s || !s->ts)
 		return 0;
-	account(ctx, pid_tgid, s, ret);
+	account(ctx, s, ret);
 	bpf_map_delete_elem(&sys_start_tid, &tid);
 	return 0;
 }

@@ -48,6 +48,7 @@ struct pa_probe_counters {
 	__u64 events_sent;
 	__u64 events_lost;	/* ring/perf buffer full */
 	__u64 out_of_range;	/* syscall number >= PA_SYSCALL_MAX */
+	__u64 start_lost;	/* a blocked call's start could not be kept */
 };
 
 #endif /* PERFAGENT_SYSCALL_H */

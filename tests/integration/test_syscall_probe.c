@@ -39,7 +39,8 @@ struct child {
 typedef void (*workload_fn)(int report_fd);
 
 /* Fork a child that waits for go before running fn, so the probe can be
- * loaded with the child's pid as filter before the first measured call.
+ * loaded with the child's pid as filter before the first measured call. The
+ * child says it is ready (its set-up calls done) before the probe loads.
  */
 static struct child spawn(workload_fn fn)
 {
@@ -53,7 +54,7 @@ static struct child spawn(workload_fn fn)
 	if (c.pid == 0) {
 		close(go[1]);
 		close(rep[0]);
-		if (read(go[0], &b, 1) != 1)
+		if (write(rep[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
 			_exit(1);
 		fn(rep[1]);
 		_exit(0);
@@ -62,6 +63,8 @@ static struct child spawn(workload_fn fn)
 	close(rep[1]);
 	c.go = go[1];
 	c.report = rep[0];
+	if (read(c.report, &b, 1) != 1)
+		abort();
 	return c;
 }
 
@@ -303,11 +306,14 @@ static void check_slow_stream(bool perfbuf)
 	read_probe(&r);
 	close_probe(&r);
 	CHECKF(r.ev.n == SLOW_CALLS && r.ev.bad == 0,
-	       "%u slow events for the child's sleeps (want %d), %u unexpected", r.ev.n,
-	       SLOW_CALLS, r.ev.bad);
+	       "%u slow events for the child's sleeps (want %d), %u unexpected; %llu "
+	       "nanosleeps counted, %llu starts lost", r.ev.n, SLOW_CALLS, r.ev.bad,
+	       (unsigned long long)r.totals[SYS_nanosleep].count,
+	       (unsigned long long)r.losses.start_lost);
 	CHECKF(r.losses.events_sent == SLOW_CALLS && r.losses.events_lost == 0,
-	       "kernel says sent %llu lost %llu", (unsigned long long)r.losses.events_sent,
-	       (unsigned long long)r.losses.events_lost);
+	       "kernel says sent %llu lost %llu, %llu starts lost",
+	       (unsigned long long)r.losses.events_sent, (unsigned long long)r.losses.events_lost,
+	       (unsigned long long)r.losses.start_lost);
 }
 
 static void t_slow_calls_stream_once_ringbuf(void) { check_slow_stream(false); }
