@@ -20,5 +20,6 @@ extern volatile sig_atomic_t cli_stop;
 
 int cmd_trace(int argc, char **argv);
 int cmd_trace_syscalls(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  trace syscalls   live per-syscall counts and latency percentiles\n"
+		"  check-config     validate a daemon config file (or print the built-in one)\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose    show libbpf's messages\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "trace"))
 		return cmd_trace(argc - i, argv + i);
+	if (!strcmp(argv[i], "check-config"))
+		return cmd_check_config(argc - i, argv + i);
 	cli_error("unknown command '%s' (see 'perfagent --help')", argv[i]);
 	return EXIT_USAGE;
 }
