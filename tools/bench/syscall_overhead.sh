@@ -10,27 +10,35 @@
 set -eu
 cd "$(dirname "$0")/../.."
 rounds=${1:-7}
-make -s build/perfagent bench >/dev/null
-B=build/bench
+[ -n "${PERFAGENT_BIN:-}" ] || make -s build/perfagent bench >/dev/null
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+# Private copies: a rebuild during the run must not swap binaries under it.
+B=$tmp/bin
+mkdir "$B"
+cp "${PERFAGENT_BIN:-build/perfagent}" build/bench/getppid_loop build/bench/empty_attach build/bench/empty.bpf.o "$B"/
 
 measure() { taskset -c 0 $B/getppid_loop 2000000 5; }
 
 # with_tracer LABEL CMD...: start a tracer, measure, stop it.
 with_tracer() {
 	label=$1; shift
-	"$@" >/dev/null 2>&1 &
+	"$@" >/dev/null 2>"$tmp/err" &
 	pid=$!
 	sleep 1.5
+	if ! kill -0 $pid 2>/dev/null; then
+		echo "syscall_overhead: '$*' exited early: $(cat "$tmp/err")" >&2
+		exit 1
+	fi
 	measure >>"$tmp/$label"
-	kill -INT $pid; wait $pid 2>/dev/null || true
+	kill -INT $pid
+	wait $pid 2>/dev/null || true
 }
 
 for r in $(seq "$rounds"); do
 	measure >>"$tmp/bare"
 	with_tracer floor $B/empty_attach $B/empty.bpf.o
-	with_tracer perfagent ./build/perfagent trace syscalls -i 10s
+	with_tracer perfagent $B/perfagent trace syscalls -i 10s
 	if [ -n "${EXTRA_TRACERS:-}" ]; then
 		echo "$EXTRA_TRACERS" | tr ';' '\n' | while IFS='=' read -r label cmd; do
 			# shellcheck disable=SC2086
