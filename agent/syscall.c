@@ -39,10 +39,17 @@ static int ringbuf_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Perf buffer samples sit behind a 4-byte size header: copy to alignment. */
 static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
 {
+	struct syscall_probe *p = ctx;
+	struct pa_syscall_event e;
+
 	(void)cpu;
-	ringbuf_event(ctx, data, size);
+	if (size < sizeof(e))
+		return;
+	memcpy(&e, data, sizeof(e));
+	p->on_event(p->ctx, &e);
 }
 
 static int set_cgroup(struct syscall_probe *p, const char *path, char *err, size_t len)
