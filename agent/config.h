@@ -149,4 +149,11 @@ char *config_pretty_json(const cJSON *root);
 /* A duration as the config writes it, exactly: "10s", "250ms", "90m". */
 char *config_format_duration(uint64_t ns, char *buf, size_t len);
 
+/* The JSON keys of a rule's levels, by severity: "info", "warn", "crit". */
+extern const char *const config_level_keys[RULE_LEVELS];
+
+/* A size and a ratio as the config writes them: "64M", "5%". */
+char *config_format_size(uint64_t b, char *buf, size_t len);
+const char *config_format_ratio(double v, char *buf, size_t len);
+
 #endif
