@@ -58,7 +58,6 @@ TEST_HELPERS	:= $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/h
 
 .PHONY: all tests check bench module module-clean clean
 .DELETE_ON_ERROR:
-.SECONDARY:
 
 all: $(BUILD)/perfagent $(BPF_OBJS)
 
