@@ -155,20 +155,27 @@ static void do_slow_and_fast(int fd)
 }
 
 struct events {
-	unsigned int n;
-	unsigned int bad;
+	unsigned int n;		/* the child's nanosleeps, as streamed */
+	unsigned int all;	/* every event received */
+	unsigned int bad;	/* not the child's, or under the threshold */
 	pid_t want_pid;
 };
 
+#define SLOW_NS (3 * NSEC_PER_MSEC)
+
+/* Under CPU emulation even getppid can take milliseconds: any of the child's
+ * calls may be slow. What must hold is that each slow call comes exactly
+ * once (received == sent by the kernel) and nothing else comes at all.
+ */
 static void count_event(void *ctx, const struct pa_syscall_event *e)
 {
 	struct events *ev = ctx;
 
-	if ((pid_t)e->pid == ev->want_pid && e->nr == SYS_nanosleep &&
-	    e->latency_ns >= 3 * NSEC_PER_MSEC)
-		ev->n++;
-	else
+	ev->all++;
+	if ((pid_t)e->pid != ev->want_pid || e->latency_ns < SLOW_NS)
 		ev->bad++;
+	else if (e->nr == SYS_nanosleep)
+		ev->n++;
 }
 
 struct probe_run {
@@ -247,6 +254,9 @@ static void t_exact_count_perfbuf(void) { check_exact_count(true, false); }
 
 static void check_sleep_p50(bool perfbuf, bool tid_hash)
 {
+	if (getenv("PERFAGENT_TIMING_UNRELIABLE"))
+		SKIP("timing under CPU emulation is too noisy for a 5 %% bound");
+
 	struct child c = spawn(do_sleeps);
 	struct syscall_probe_opts o = { .pid = c.pid, .perfbuf = perfbuf, .tid_hash = tid_hash };
 	struct probe_run r;
@@ -298,8 +308,7 @@ static void t_failing_calls_are_errors(void)
 static void check_slow_stream(bool perfbuf)
 {
 	struct child c = spawn(do_slow_and_fast);
-	struct syscall_probe_opts o = { .pid = c.pid, .slow_ns = 3 * NSEC_PER_MSEC,
-					.perfbuf = perfbuf };
+	struct syscall_probe_opts o = { .pid = c.pid, .slow_ns = SLOW_NS, .perfbuf = perfbuf };
 	struct probe_run r;
 
 	if (open_probe(&r, &o)) {
@@ -310,14 +319,14 @@ static void check_slow_stream(bool perfbuf)
 	read_probe(&r);
 	close_probe(&r);
 	CHECKF(r.ev.n == SLOW_CALLS && r.ev.bad == 0,
-	       "%u slow events for the child's sleeps (want %d), %u unexpected; %llu "
+	       "%u slow nanosleep events for the child's %d sleeps, %u unexpected; %llu "
 	       "nanosleeps counted, %llu starts lost", r.ev.n, SLOW_CALLS, r.ev.bad,
 	       (unsigned long long)r.totals[SYS_nanosleep].count,
 	       (unsigned long long)r.losses.start_lost);
-	CHECKF(r.losses.events_sent == SLOW_CALLS && r.losses.events_lost == 0,
-	       "kernel says sent %llu lost %llu, %llu starts lost",
-	       (unsigned long long)r.losses.events_sent, (unsigned long long)r.losses.events_lost,
-	       (unsigned long long)r.losses.start_lost);
+	CHECKF(r.ev.all == r.losses.events_sent && r.losses.events_lost == 0,
+	       "received %u events, the kernel sent %llu and lost %llu", r.ev.all,
+	       (unsigned long long)r.losses.events_sent,
+	       (unsigned long long)r.losses.events_lost);
 }
 
 static void t_slow_calls_stream_once_ringbuf(void) { check_slow_stream(false); }
