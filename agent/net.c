@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_env.h"
+#include "btf_enums.h"
+#include "doctor.h"
+#include "hist.h"
+#include "net.h"
+#include "net.skel.h"
+#include "tracefs.h"
+
+#define PERF_BUFFER_PAGES 64
+
+/* Each program is named after the tracepoint it attaches to. */
+static const struct net_tracepoint {
+	const char *category;
+	const char *name;
+	const char *gives;	/* what is missing without it */
+} tracepoints[] = {
+	{ "net", "netif_receive_skb", "packets and bytes received per interface" },
+	{ "net", "net_dev_xmit", "packets and bytes sent per interface" },
+	{ "skb", "kfree_skb", "packet drops and their reasons" },
+	{ "sock", "inet_sock_set_state", "TCP connects, connect latency, lifetimes and bytes" },
+	{ "tcp", "tcp_retransmit_skb", "TCP retransmits" },
+	{ "tcp", "tcp_retransmit_synack", "TCP SYN-ACK retransmits" },
+	{ "tcp", "tcp_send_reset", "TCP resets sent" },
+	{ "tcp", "tcp_receive_reset", "TCP resets received" },
+};
+
+#define NTRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
+
+/* Monotonic per-key sums as last read, to take deltas from. */
+struct iface_prev {
+	struct pa_net_if_key key;
+	struct pa_net_if_stats sum;
+};
+
+struct drop_prev {
+	uint32_t reason;
+	uint64_t sum;
+};
+
+struct net_probe {
+	struct net_bpf *skel;
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+	net_event_fn on_event;
+	void *ctx;
+	int ncpus;
+	uint32_t own_netns;
+	struct pa_net_tcp_stats *tcp_prev;	/* [ncpus] */
+	struct pa_net_tcp_stats *tcp_cur;	/* [ncpus] scratch */
+	struct pa_net_counters *counters_prev;	/* [ncpus] */
+	struct iface_prev *ifaces;		/* sorted by key */
+	size_t n_ifaces, cap_ifaces;
+	struct drop_prev *drops;		/* sorted by reason */
+	size_t n_drops, cap_drops;
+	char describe[96];
+	char missing[256];
+};
+
+static int ringbuf_event(void *ctx, void *data, size_t size)
+{
+	struct net_probe *p = ctx;
+
+	if (size >= sizeof(struct pa_net_event))
+		p->on_event(p->ctx, data);
+	return 0;
+}
+
+/* Perf buffer samples are only 4-byte aligned: copy before use. */
+static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct net_probe *p = ctx;
+	struct pa_net_event e;
+
+	(void)cpu;
+	if (size < sizeof(e))
+		return;
+	memcpy(&e, data, sizeof(e));
+	p->on_event(p->ctx, &e);
+}
+
+uint32_t net_own_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* Arguments of a tracepoint as the running kernel declares them in BTF
+ * (btf_trace_NAME is a pointer to a prototype whose first parameter is the
+ * tracepoint's private data). -1 when the kernel has no such tracepoint.
+ */
+static int tracepoint_nargs(const struct btf *btf, const char *name)
+{
+	const struct btf_type *t;
+	char tname[128];
+	int id;
+
+	if (!btf)
+		return -1;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+int net_tracepoint_nargs(const char *name)
+{
+	return tracepoint_nargs(btf_vmlinux(), name);
+}
+
+/* The local port range: events keyed by the rate limit leave these out. */
+static void ephemeral_range(uint16_t *lo, uint16_t *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned int a, b;
+
+	*lo = 32768;
+	*hi = 60999;
+	if (!f)
+		return;
+	if (fscanf(f, "%u %u", &a, &b) == 2 && a <= b && b <= 65535) {
+		*lo = (uint16_t)a;
+		*hi = (uint16_t)b;
+	}
+	fclose(f);
+}
+
+/* Load only the programs whose tracepoint exists here; note the rest. */
+static int choose_programs(struct net_probe *p)
+{
+	size_t i, n = 0, off = 0;
+
+	p->missing[0] = '\0';
+	for (i = 0; i < NTRACEPOINTS; i++) {
+		const struct net_tracepoint *tp = &tracepoints[i];
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, tp->name);
+		bool have = tracepoint_exists(tp->category, tp->name);
+
+		if (!prog)
+			return -ENOENT;
+		bpf_program__set_autoload(prog, have);
+		if (have) {
+			n++;
+		} else if (off < sizeof(p->missing)) {
+			off += snprintf(p->missing + off, sizeof(p->missing) - off, "%s%s:%s",
+					off ? ", " : "", tp->category, tp->name);
+		}
+	}
+	return (int)n;
+}
+
+static int configure(struct net_probe *p, const struct net_probe_opts *o, bool ringbuf,
+		     char *err, size_t len)
+{
+	const struct btf *btf = btf_vmlinux();
+	struct net_bpf *s = p->skel;
+	int n;
+
+	if (!btf) {
+		snprintf(err, len, "net probe: cannot read the kernel's BTF: %s", strerror(errno));
+		return -ENODATA;
+	}
+	/* Arguments added over time: used only where this kernel has them. */
+	s->rodata->drop_has_reason = tracepoint_nargs(btf, "kfree_skb") >= 3;
+	s->rodata->retrans_has_err = tracepoint_nargs(btf, "tcp_retransmit_skb") >= 3;
+
+	s->rodata->filter_netns = o->netns;
+	s->rodata->filter_port = o->port;
+	s->rodata->stream_kinds = o->stream;
+	s->rodata->rate_limit = o->rate;
+	ephemeral_range((uint16_t *)&s->rodata->ephemeral_lo, (uint16_t *)&s->rodata->ephemeral_hi);
+	s->rodata->use_ringbuf = ringbuf;
+	if (!ringbuf) {
+		bpf_map__set_type(s->maps.net_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+		bpf_map__set_key_size(s->maps.net_events, sizeof(int));
+		bpf_map__set_value_size(s->maps.net_events, sizeof(int));
+		bpf_map__set_max_entries(s->maps.net_events, 0);
+	}
+	n = choose_programs(p);
+	if (n <= 0) {
+		snprintf(err, len, "net probe: this kernel has none of the network tracepoints "
+			 "(%s); network tracing is not possible", p->missing);
+		return -ENOENT;
+	}
+	snprintf(p->describe, sizeof(p->describe), "tp_btf, %s, %d of %zu tracepoints",
+		 ringbuf ? "ring buffer" : "perf buffer", n, NTRACEPOINTS);
+	return 0;
+}
+
+static int open_stream(struct net_probe *p, bool ringbuf)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_events);
+
+	if (ringbuf)
+		p->rb = ring_buffer__new(fd, ringbuf_event, p, NULL);
+	else
+		p->pb = perf_buffer__new(fd, PERF_BUFFER_PAGES, perfbuf_event, NULL, p, NULL);
+	return (p->rb || p->pb) ? 0 : -errno;
+}
+
+static int alloc_snapshots(struct net_probe *p)
+{
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return -EINVAL;
+	p->tcp_prev = calloc(p->ncpus, sizeof(*p->tcp_prev));
+	p->tcp_cur = calloc(p->ncpus, sizeof(*p->tcp_cur));
+	p->counters_prev = calloc(p->ncpus, sizeof(*p->counters_prev));
+	return (p->tcp_prev && p->tcp_cur && p->counters_prev) ? 0 : -ENOMEM;
+}
+
+int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
+		   net_event_fn on_event, void *ctx, char *err, size_t len)
+{
+	bool ringbuf = !o->perfbuf && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	struct net_probe *p;
+	const char *stage;
+	int ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->on_event = on_event;
+	p->ctx = ctx;
+	p->own_netns = net_own_netns();
+	stage = "open";
+	p->skel = net_bpf__open();
+	ret = p->skel ? alloc_snapshots(p) : -errno;
+	if (ret)
+		goto fail;
+	if ((ret = configure(p, o, ringbuf, err, len)))
+		goto out;
+	stage = "load";
+	if ((ret = net_bpf__load(p->skel)))
+		goto fail;
+	stage = "stream";
+	if ((ret = open_stream(p, ringbuf)))
+		goto fail;
+	stage = "attach";
+	if ((ret = net_bpf__attach(p->skel)))
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	snprintf(err, len, "net probe: %s failed: %s%s%s", stage, strerror(-ret),
+		 *env_last_libbpf_warning() ? "; libbpf: " : "", env_last_libbpf_warning());
+out:
+	net_probe_close(p);
+	return ret;
+}
+
+/* The BPF side wakes us only once its ring is a quarter full (a wakeup per
+ * event would cost more than the event): between wakeups, events are read
+ * every NET_POLL_MS, so they show up at most that late.
+ */
+#define NET_POLL_MS 100
+
+int net_probe_poll(struct net_probe *p, int timeout_ms)
+{
+	int n, m;
+
+	if (!p->rb)
+		return perf_buffer__poll(p->pb, timeout_ms);
+	n = ring_buffer__poll(p->rb, timeout_ms < NET_POLL_MS ? timeout_ms : NET_POLL_MS);
+	if (n < 0)
+		return n;
+	m = ring_buffer__consume(p->rb);
+	return m < 0 ? m : n + m;
+}
+
+/* ---- reading: deltas of monotonic per-CPU sums ---- */
+
+static int if_key_cmp(const void *a, const void *b)
+{
+	const struct pa_net_if_key *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return 0;
+}
+
+static int reason_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	q = realloc(arr, n * size);
+	if (q)
+		*cap = n;
+	return q;
+}
+
+static void iface_sum(const struct pa_net_if_stats *v, int ncpus, struct pa_net_if_stats *s)
+{
+	int cpu;
+
+	memset(s, 0, sizeof(*s));
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		s->rx_packets += v[cpu].rx_packets;
+		s->rx_bytes += v[cpu].rx_bytes;
+		s->tx_packets += v[cpu].tx_packets;
+		s->tx_bytes += v[cpu].tx_bytes;
+		s->rx_drops += v[cpu].rx_drops;
+		s->tx_drops += v[cpu].tx_drops;
+		if (!s->name[0] && v[cpu].name[0])
+			memcpy(s->name, v[cpu].name, sizeof(s->name));
+	}
+	s->name[sizeof(s->name) - 1] = '\0';
+}
+
+/* Our namespace: the interface's current name. Elsewhere: its name when
+ * first seen (if_indextoname would answer for our namespace instead).
+ */
+static void iface_name(const struct net_probe *p, const struct pa_net_if_key *k,
+		       const char *seen, char *out)
+{
+	char buf[IF_NAMESIZE];
+
+	if (k->netns == p->own_netns && if_indextoname(k->ifindex, buf)) {
+		snprintf(out, PA_NET_IFNAME_LEN, "%s", buf);
+		return;
+	}
+	if (seen[0])
+		snprintf(out, PA_NET_IFNAME_LEN, "%s", seen);
+	else
+		snprintf(out, PA_NET_IFNAME_LEN, "if%u", k->ifindex);
+}
+
+static struct iface_prev *iface_prev_slot(struct net_probe *p, const struct pa_net_if_key *k)
+{
+	struct iface_prev *hit, *arr;
+	size_t i;
+
+	hit = p->n_ifaces ? bsearch(k, p->ifaces, p->n_ifaces, sizeof(*p->ifaces), if_key_cmp)
+			  : NULL;
+	if (hit)
+		return hit;
+	arr = grow(p->ifaces, &p->cap_ifaces, p->n_ifaces + 1, sizeof(*arr));
+	if (!arr)
+		return NULL;
+	p->ifaces = arr;
+	for (i = p->n_ifaces; i > 0 && if_key_cmp(&arr[i - 1].key, k) > 0; i--)
+		arr[i] = arr[i - 1];
+	memset(&arr[i], 0, sizeof(arr[i]));
+	arr[i].key = *k;
+	p->n_ifaces++;
+	return &arr[i];
+}
+
+static int add_iface_delta(struct net_totals *t, const struct net_iface_totals *d)
+{
+	struct net_iface_totals *arr;
+
+	if (!d->rx_packets && !d->tx_packets && !d->rx_drops && !d->tx_drops)
+		return 0;
+	arr = grow(t->ifaces, &t->cap_ifaces, t->n_ifaces + 1, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	t->ifaces = arr;
+	arr[t->n_ifaces++] = *d;
+	return 0;
+}
+
+static int read_ifaces(struct net_probe *p, struct net_totals *t)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_ifaces);
+	struct pa_net_if_stats *vals = calloc(p->ncpus, sizeof(*vals)), sum;
+	struct pa_net_if_key key, next, *prevk = NULL;
+	int ret = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	while (!ret && bpf_map_get_next_key(fd, prevk, &next) == 0) {
+		struct net_iface_totals d = { .netns = next.netns, .ifindex = next.ifindex };
+		struct iface_prev *o;
+
+		key = next;
+		prevk = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;	/* deleted under us */
+		iface_sum(vals, p->ncpus, &sum);
+		o = iface_prev_slot(p, &key);
+		if (!o) {
+			ret = -ENOMEM;
+			break;
+		}
+		d.rx_packets = sum.rx_packets - o->sum.rx_packets;
+		d.rx_bytes = sum.rx_bytes - o->sum.rx_bytes;
+		d.tx_packets = sum.tx_packets - o->sum.tx_packets;
+		d.tx_bytes = sum.tx_bytes - o->sum.tx_bytes;
+		d.rx_drops = sum.rx_drops - o->sum.rx_drops;
+		d.tx_drops = sum.tx_drops - o->sum.tx_drops;
+		o->sum = sum;
+		iface_name(p, &key, sum.name, d.name);
+		ret = add_iface_delta(t, &d);
+	}
+	free(vals);
+	return ret;
+}
+
+static struct drop_prev *drop_prev_slot(struct net_probe *p, uint32_t reason)
+{
+	struct drop_prev *hit, *arr;
+	size_t i;
+
+	hit = p->n_drops ? bsearch(&reason, p->drops, p->n_drops, sizeof(*p->drops), reason_cmp)
+			 : NULL;
+	if (hit)
+		return hit;
+	arr = grow(p->drops, &p->cap_drops, p->n_drops + 1, sizeof(*arr));
+	if (!arr)
+		return NULL;
+	p->drops = arr;
+	for (i = p->n_drops; i > 0 && arr[i - 1].reason > reason; i--)
+		arr[i] = arr[i - 1];
+	arr[i] = (struct drop_prev){ .reason = reason };
+	p->n_drops++;
+	return &arr[i];
+}
+
+static int add_drop_delta(struct net_totals *t, uint32_t reason, uint64_t n)
+{
+	struct net_drop_count *arr;
+
+	if (!n)
+		return 0;
+	arr = grow(t->drops, &t->cap_drops, t->n_drops + 1, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	t->drops = arr;
+	arr[t->n_drops++] = (struct net_drop_count){ reason, n };
+	return 0;
+}
+
+static int read_drops(struct net_probe *p, struct net_totals *t)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_drops), cpu, ret = 0;
+	uint64_t *vals = calloc(p->ncpus, sizeof(*vals)), sum;
+	uint32_t key, next, *prevk = NULL;
+
+	if (!vals)
+		return -ENOMEM;
+	while (!ret && bpf_map_get_next_key(fd, prevk, &next) == 0) {
+		struct drop_prev *o;
+
+		key = next;
+		prevk = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (sum = 0, cpu = 0; cpu < p->ncpus; cpu++)
+			sum += vals[cpu];
+		o = drop_prev_slot(p, key);
+		if (!o) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = add_drop_delta(t, key, sum - o->sum);
+		o->sum = sum;
+	}
+	free(vals);
+	return ret;
+}
+
+/* Per-interval max: exact when some CPU set a new maximum, else the top
+ * bucket of the interval's histogram bounded by the all-time maximum.
+ */
+static uint64_t interval_max(const uint64_t *hist, uint64_t new_max, uint64_t all_max)
+{
+	int i;
+
+	if (new_max)
+		return new_max;
+	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
+		if (hist[i]) {
+			uint64_t hi = hist_bucket_high(i) - 1;
+
+			return hi < all_max ? hi : all_max;
+		}
+	}
+	return 0;
+}
+
+#define TCP_COUNTER_FIELDS(X) X(connects) X(connected) X(connect_failed) X(accepted) \
+	X(closed) X(bytes_acked) X(bytes_received) X(retransmits) X(resets_sent) \
+	X(resets_received)
+
+static void tcp_cpu_delta(struct net_tcp_totals *t, const struct pa_net_tcp_stats *c,
+			  const struct pa_net_tcp_stats *o)
+{
+	int b;
+
+#define DELTA(f) t->f += c->f - o->f;
+	TCP_COUNTER_FIELDS(DELTA)
+#undef DELTA
+	for (b = 0; b < PA_HIST_BUCKETS; b++) {
+		t->connlat_hist[b] += c->connlat_hist[b] - o->connlat_hist[b];
+		t->lifetime_hist[b] += c->lifetime_hist[b] - o->lifetime_hist[b];
+	}
+}
+
+static int read_tcp(struct net_probe *p, struct net_tcp_totals *t)
+{
+	uint64_t new_conn = 0, all_conn = 0, new_life = 0, all_life = 0;
+	__u32 zero = 0;
+	int cpu;
+
+	memset(t, 0, sizeof(*t));
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.net_tcp), &zero, p->tcp_cur))
+		return -errno;
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		const struct pa_net_tcp_stats *c = &p->tcp_cur[cpu];
+		struct pa_net_tcp_stats *o = &p->tcp_prev[cpu];
+
+		tcp_cpu_delta(t, c, o);
+		if (c->connlat_max_ns > o->connlat_max_ns && c->connlat_max_ns > new_conn)
+			new_conn = c->connlat_max_ns;
+		if (c->lifetime_max_ns > o->lifetime_max_ns && c->lifetime_max_ns > new_life)
+			new_life = c->lifetime_max_ns;
+		if (c->connlat_max_ns > all_conn)
+			all_conn = c->connlat_max_ns;
+		if (c->lifetime_max_ns > all_life)
+			all_life = c->lifetime_max_ns;
+		*o = *c;
+	}
+	t->connlat_max_ns = interval_max(t->connlat_hist, new_conn, all_conn);
+	t->lifetime_max_ns = interval_max(t->lifetime_hist, new_life, all_life);
+	return 0;
+}
+
+static int read_losses(struct net_probe *p, struct net_losses *l)
+{
+	struct pa_net_counters cur[p->ncpus];
+	__u32 zero = 0;
+	int cpu;
+
+	memset(l, 0, sizeof(*l));
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.net_counters), &zero, cur))
+		return -errno;
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		const struct pa_net_counters *c = &cur[cpu], *o = &p->counters_prev[cpu];
+
+		l->events_sent += c->events_sent - o->events_sent;
+		l->events_lost += c->events_lost - o->events_lost;
+		l->events_suppressed += c->events_suppressed - o->events_suppressed;
+		l->iface_overflow += c->iface_overflow - o->iface_overflow;
+		l->conn_overflow += c->conn_overflow - o->conn_overflow;
+		p->counters_prev[cpu] = *c;
+	}
+	return 0;
+}
+
+int net_probe_read(struct net_probe *p, struct net_totals *t)
+{
+	int ret;
+
+	net_totals_clear(t);
+	if ((ret = read_ifaces(p, t)) || (ret = read_drops(p, t)) ||
+	    (ret = read_tcp(p, &t->tcp)))
+		return ret;
+	return read_losses(p, &t->losses);
+}
+
+const char *net_probe_describe(const struct net_probe *p)
+{
+	return p->describe;
+}
+
+const char *net_probe_missing(const struct net_probe *p)
+{
+	return p->missing;
+}
+
+int net_probe_poll_fd(const struct net_probe *p)
+{
+	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+}
+
+struct bpf_object *net_probe_bpf_object(const struct net_probe *p)
+{
+	return p->skel->obj;
+}
+
+void net_probe_close(struct net_probe *p)
+{
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	perf_buffer__free(p->pb);
+	net_bpf__destroy(p->skel);
+	free(p->tcp_prev);
+	free(p->tcp_cur);
+	free(p->counters_prev);
+	free(p->ifaces);
+	free(p->drops);
+	free(p);
+}
+
+/* ---- totals ---- */
+
+static struct net_iface_totals *find_iface(struct net_totals *t, uint32_t netns, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_ifaces; i++)
+		if (t->ifaces[i].netns == netns && t->ifaces[i].ifindex == ifindex)
+			return &t->ifaces[i];
+	return NULL;
+}
+
+static void add_iface(struct net_totals *sum, const struct net_iface_totals *d)
+{
+	struct net_iface_totals *s = find_iface(sum, d->netns, d->ifindex);
+
+	if (!s) {
+		add_iface_delta(sum, d);
+		return;
+	}
+	memcpy(s->name, d->name, sizeof(s->name));	/* the latest */
+	s->rx_packets += d->rx_packets;
+	s->rx_bytes += d->rx_bytes;
+	s->tx_packets += d->tx_packets;
+	s->tx_bytes += d->tx_bytes;
+	s->rx_drops += d->rx_drops;
+	s->tx_drops += d->tx_drops;
+}
+
+static void add_drop(struct net_totals *sum, const struct net_drop_count *d)
+{
+	size_t i;
+
+	for (i = 0; i < sum->n_drops; i++) {
+		if (sum->drops[i].reason == d->reason) {
+			sum->drops[i].count += d->count;
+			return;
+		}
+	}
+	add_drop_delta(sum, d->reason, d->count);
+}
+
+static void add_tcp(struct net_tcp_totals *s, const struct net_tcp_totals *d)
+{
+	int b;
+
+#define ADD(f) s->f += d->f;
+	TCP_COUNTER_FIELDS(ADD)
+#undef ADD
+	for (b = 0; b < PA_HIST_BUCKETS; b++) {
+		s->connlat_hist[b] += d->connlat_hist[b];
+		s->lifetime_hist[b] += d->lifetime_hist[b];
+	}
+	if (d->connlat_max_ns > s->connlat_max_ns)
+		s->connlat_max_ns = d->connlat_max_ns;
+	if (d->lifetime_max_ns > s->lifetime_max_ns)
+		s->lifetime_max_ns = d->lifetime_max_ns;
+}
+
+void net_totals_add(struct net_totals *sum, const struct net_totals *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_ifaces; i++)
+		add_iface(sum, &d->ifaces[i]);
+	for (i = 0; i < d->n_drops; i++)
+		add_drop(sum, &d->drops[i]);
+	add_tcp(&sum->tcp, &d->tcp);
+	sum->losses.events_sent += d->losses.events_sent;
+	sum->losses.events_lost += d->losses.events_lost;
+	sum->losses.events_suppressed += d->losses.events_suppressed;
+	sum->losses.iface_overflow += d->losses.iface_overflow;
+	sum->losses.conn_overflow += d->losses.conn_overflow;
+}
+
+void net_totals_clear(struct net_totals *t)
+{
+	t->n_ifaces = 0;
+	t->n_drops = 0;
+	memset(&t->tcp, 0, sizeof(t->tcp));
+	memset(&t->losses, 0, sizeof(t->losses));
+}
+
+void net_totals_free(struct net_totals *t)
+{
+	free(t->ifaces);
+	free(t->drops);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- perfagent doctor ---- */
+
+static void ignore_event(void *ctx, const struct pa_net_event *e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+/* Loaded and attached for real, then detached: what a run would get. */
+void doctor_check_net(struct doctor_result *r)
+{
+	struct net_probe_opts o = { .stream = NET_DEFAULT_STREAM, .rate = NET_DEFAULT_RATE };
+	struct net_probe *p;
+	char err[512];
+	size_t i;
+
+	if (!doctor_bpf_ready(r))
+		return;
+	if (net_probe_open(&p, &o, ignore_event, NULL, err, sizeof(err))) {
+		doctor_inactive(r, "%s", err);
+		return;
+	}
+	doctor_mechanism(r, "%s", net_probe_describe(p));
+	net_probe_close(p);
+	for (i = 0; i < NTRACEPOINTS; i++)
+		if (!tracepoint_exists(tracepoints[i].category, tracepoints[i].name))
+			doctor_degraded(r, "tracepoint %s:%s missing: no %s", tracepoints[i].category,
+					tracepoints[i].name, tracepoints[i].gives);
+	if (net_tracepoint_nargs("kfree_skb") == 2)
+		doctor_degraded(r, "skb:kfree_skb has no drop reason argument (before 5.17): "
+				"drops are counted, all under reason 0");
+	if (net_tracepoint_nargs("tcp_send_reset") == 2)
+		doctor_note(r, "tcp:tcp_send_reset traces only resets sent from a full socket on "
+			    "this kernel (no reason argument): resets answering a closed port are "
+			    "seen as NO_SOCKET drops and by the receiver");
+	if (strstr(r->mechanism, "perf buffer"))
+		doctor_note(r, "fallback: perf buffer (no BPF ring buffer)");
+}

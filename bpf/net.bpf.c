@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Network: packets, bytes and drops per interface; TCP connects (with their
+ * SYN_SENT -> ESTABLISHED latency), lifetimes, bytes, retransmits and
+ * resets; packet drops by the kernel's drop reason. All aggregated in
+ * per-CPU maps. Retransmits, resets, drops and (optionally) closed
+ * connections are also streamed one by one, through a per-key rate limit so
+ * that one misbehaving flow cannot flood the stream.
+ *
+ * Tracepoints only (tp_btf), each loaded only when the running kernel has it
+ * (agent/net.c decides). Arguments that differ between kernels (the drop
+ * reason of skb:kfree_skb, the error of tcp:tcp_retransmit_skb) are read
+ * only when the agent found them in the kernel's BTF: the flags below are
+ * read-only data, so the verifier never sees the other branch.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "perfagent/net.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET		2
+#define AF_INET6	10
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define IPPROTO_TCP	6
+#define IPPROTO_UDP	17
+#define NETDEV_TX_OK	0
+#define NSEC_PER_SEC	1000000000ULL
+#define MAC_HDR_UNSET	0xffff
+
+/* The kernel's TCP states (include/net/tcp_states.h), a stable ABI. */
+#define TCP_ESTABLISHED_	1
+#define TCP_SYN_SENT_		2
+#define TCP_SYN_RECV_		3
+#define TCP_TIME_WAIT_		6
+#define TCP_CLOSE_		7
+#define TCP_NEW_SYN_RECV_	12
+
+/* Load-time options: set by the agent before load, folded by the verifier. */
+const volatile __u32 filter_netns;	/* namespace inode, 0 = all */
+const volatile __u16 filter_port;	/* local or remote port, 0 = all */
+const volatile __u32 stream_kinds;	/* PA_NET_STREAM(kind) bits */
+const volatile __u32 rate_limit;	/* events per second per key, 0 = no limit */
+const volatile __u16 ephemeral_lo;	/* the local port range: ports in it are */
+const volatile __u16 ephemeral_hi;	/* left out of rate-limit keys */
+const volatile bool drop_has_reason;	/* skb:kfree_skb has its reason argument */
+const volatile bool retrans_has_err;	/* tcp:tcp_retransmit_skb has err (fires on failures too) */
+const volatile bool use_ringbuf = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PA_NET_MAX_IFACES);
+	__type(key, struct pa_net_if_key);
+	__type(value, struct pa_net_if_stats);
+} net_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pa_net_tcp_stats);
+} net_tcp SEC(".maps");
+
+/* Drops by reason (enum skb_drop_reason, including subsystem-coded ones). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PA_NET_MAX_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} net_drops SEC(".maps");
+
+/* A TCP connection seen opening, keyed by its struct sock pointer until it
+ * reaches CLOSE (every TCP socket passes through CLOSE before it is freed,
+ * so entries do not leak).
+ */
+struct conn_start {
+	__u64 born_ns;
+	__u64 syn_ns;		/* SYN_SENT, active side only */
+	__u64 connect_ns;	/* SYN_SENT -> ESTABLISHED */
+	__u32 pid;
+	__u8 active;
+	__u8 established;
+	__u8 pad[2];
+	char comm[PA_NET_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* memory grows with what is open */
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn_start);
+} net_conns SEC(".maps");
+
+/* Rate limiting: a fixed one-second window per key. The key is the event
+ * kind (and drop reason) and its flow without the client's port, so a
+ * client reconnecting from new ports is still one key. Which end is the
+ * client is known for connections seen opening, and from SYNs; otherwise a
+ * port in the local port range facing one outside it is taken for the
+ * client's, and when both are in it neither port is kept.
+ */
+enum client_side {
+	SIDE_UNKNOWN,
+	SIDE_LOCAL,		/* we connected */
+	SIDE_REMOTE,		/* they connected (or sent the packet we answer) */
+};
+
+struct rate_key {
+	__u32 kind;
+	__u32 reason;
+	__u32 netns;
+	struct pa_net_flow flow;
+};
+
+struct rate_state {
+	__u64 window_ns;
+	__u64 passed;		/* in the current window */
+	__u64 suppressed;	/* ever */
+	__u64 reported;		/* of suppressed, already attached to an event */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rate_key);
+	__type(value, struct rate_state);
+} net_rate SEC(".maps");
+
+/* Ring buffer; the agent turns it into a perf event array when the kernel
+ * lacks ring buffers or the user asks for the fallback (use_ringbuf = 0).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} net_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pa_net_counters);
+} net_counters SEC(".maps");
+
+static __always_inline struct pa_net_counters *counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&net_counters, &zero);
+}
+
+static __always_inline struct pa_net_tcp_stats *tcp_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&net_tcp, &zero);
+}
+
+static __always_inline bool netns_wanted(__u32 netns)
+{
+	return !filter_netns || netns == filter_netns;
+}
+
+static __always_inline bool flow_wanted(const struct pa_net_flow *f)
+{
+	return !filter_port || f->lport == filter_port || f->rport == filter_port;
+}
+
+/* Direct loads: every program here is tp_btf, whose pointers the verifier
+ * lets us follow (a fault reads as zero), cheaper than a helper call each.
+ */
+static __always_inline __u32 dev_netns(const struct net_device *dev)
+{
+	return dev->nd_net.net->ns.inum;
+}
+
+static __always_inline __u32 sk_netns(const struct sock_common *skc)
+{
+	return skc->skc_net.net->ns.inum;
+}
+
+/* ---- per interface ---- */
+
+static __noinline struct pa_net_if_stats *iface_insert(struct net_device *dev,
+						       struct pa_net_if_key *key)
+{
+	struct pa_net_if_stats init = {};
+	struct pa_net_counters *c;
+
+	BPF_CORE_READ_STR_INTO(&init.name, dev, name);
+	if (bpf_map_update_elem(&net_ifaces, key, &init, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&net_ifaces, key)) {
+		c = counters();
+		if (c)
+			c->iface_overflow++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&net_ifaces, key);
+}
+
+static __always_inline struct pa_net_if_stats *iface_stats(struct net_device *dev)
+{
+	struct pa_net_if_key key;
+	struct pa_net_if_stats *s;
+
+	key.netns = dev_netns(dev);
+	if (!netns_wanted(key.netns))
+		return NULL;
+	key.ifindex = dev->ifindex;
+	s = bpf_map_lookup_elem(&net_ifaces, &key);
+	return s ? s : iface_insert(dev, &key);
+}
+
+/* Every packet received passes here once, from any driver, loopback or
+ * veth: __netif_receive_skb_core. skb->data is past the link-layer header by
+ * now; add it back so bytes count as the device counts them.
+ */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct pa_net_if_stats *s;
+	__u64 len = skb->len;
+	__u16 mac = skb->mac_header;
+	long l2;
+
+	if (!dev)
+		return 0;
+	s = iface_stats(dev);
+	if (!s)
+		return 0;
+	if (mac != MAC_HDR_UNSET) {
+		l2 = (long)skb->data - (long)skb->head - mac;
+		if (l2 > 0 && l2 <= 64)
+			len += l2;
+	}
+	s->rx_packets++;
+	s->rx_bytes += len;
+	return 0;
+}
+
+/* After the driver took the packet (rc NETDEV_TX_OK); the skb may be gone,
+ * so only dev and skb_len are used. NETDEV_TX_BUSY is retried and counted
+ * when it goes through; other codes are drops that skb:kfree_skb sees.
+ */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
+	     unsigned int skb_len)
+{
+	struct pa_net_if_stats *s;
+
+	if (rc != NETDEV_TX_OK || !dev)
+		return 0;
+	s = iface_stats(dev);
+	if (!s)
+		return 0;
+	s->tx_packets++;
+	s->tx_bytes += skb_len;
+	return 0;
+}
+
+/* ---- flows ---- */
+
+static __always_inline void flow_from_sock(const struct sock_common *skc,
+					   struct pa_net_flow *f)
+{
+	__u16 family = skc->skc_family;
+
+	f->protocol = IPPROTO_TCP;
+	f->lport = skc->skc_num;
+	f->rport = bpf_ntohs(skc->skc_dport);
+	/* A full socket releases its port (skc_num = 0) on the way to CLOSE,
+	 * before a reset it sends on close: its packets still carry inet_sport.
+	 * Time-wait and request sockets always have skc_num.
+	 */
+	if (!f->lport && skc->skc_state != TCP_TIME_WAIT_ && skc->skc_state != TCP_NEW_SYN_RECV_)
+		f->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)skc, inet_sport));
+	if (family == AF_INET) {
+		f->family = AF_INET;
+		__u32 l = skc->skc_rcv_saddr, r = skc->skc_daddr;
+
+		__builtin_memcpy(f->laddr, &l, 4);
+		__builtin_memcpy(f->raddr, &r, 4);
+	} else if (family == AF_INET6) {
+		f->family = AF_INET6;
+		BPF_CORE_READ_INTO(&f->laddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&f->raddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* The start of a TCP or UDP header: the ports, and for TCP the flags. */
+struct l4_head {
+	__be16 src;
+	__be16 dst;
+	__be32 seq;
+	__be32 ack_seq;
+	__u8 doff;
+	__u8 flags;
+};
+
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_ACK	0x10
+
+/* The addresses and ports of a packet, from its network header. A packet
+ * that arrived (skb_iif set) has its remote end as source; one on its way
+ * out has the local end as source. Returns which end is the client when the
+ * packet tells (a SYN comes from it, a SYN-ACK goes to it).
+ */
+static __always_inline enum client_side flow_from_skb(const struct sk_buff *skb,
+						      struct pa_net_flow *f)
+{
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header, proto = bpf_ntohs(skb->protocol);
+	bool rx = skb->skb_iif != 0;
+	struct l4_head l4h = {};
+	__u8 l4 = 0, *src, *dst;
+	__u32 l4_off = 0, l4_len;
+
+	src = rx ? f->raddr : f->laddr;
+	dst = rx ? f->laddr : f->raddr;
+	if (proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.version != 4)
+			return SIDE_UNKNOWN;
+		f->family = AF_INET;
+		__builtin_memcpy(src, &ip.saddr, 4);
+		__builtin_memcpy(dst, &ip.daddr, 4);
+		l4 = ip.protocol;
+		/* Only the first fragment carries the ports. */
+		if (!(bpf_ntohs(ip.frag_off) & 0x1fff))
+			l4_off = nh + ip.ihl * 4;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.version != 6)
+			return SIDE_UNKNOWN;
+		f->family = AF_INET6;
+		__builtin_memcpy(src, &ip6.saddr, 16);
+		__builtin_memcpy(dst, &ip6.daddr, 16);
+		l4 = ip6.nexthdr;	/* extension headers are not walked */
+		l4_off = nh + sizeof(ip6);
+	} else {
+		return SIDE_UNKNOWN;
+	}
+	f->protocol = l4;
+	if (!l4_off || (l4 != IPPROTO_TCP && l4 != IPPROTO_UDP))
+		return SIDE_UNKNOWN;
+	l4_len = l4 == IPPROTO_TCP ? sizeof(l4h) : 4;
+	if (bpf_probe_read_kernel(&l4h, l4_len, head + l4_off))
+		return SIDE_UNKNOWN;
+	f->lport = bpf_ntohs(rx ? l4h.dst : l4h.src);
+	f->rport = bpf_ntohs(rx ? l4h.src : l4h.dst);
+	if (!(l4h.flags & TCP_FLAG_SYN))
+		return SIDE_UNKNOWN;
+	/* The sender of a SYN, the receiver of a SYN-ACK, is the client. */
+	if (!(l4h.flags & TCP_FLAG_ACK) == rx)
+		return SIDE_REMOTE;
+	return SIDE_LOCAL;
+}
+
+/* ---- streaming, under the per-key rate limit ---- */
+
+static __always_inline bool ephemeral(__u16 port)
+{
+	return port >= ephemeral_lo && port <= ephemeral_hi;
+}
+
+static __always_inline void drop_client_port(struct pa_net_flow *f, enum client_side side)
+{
+	if (side == SIDE_LOCAL)
+		f->lport = 0;
+	else if (side == SIDE_REMOTE)
+		f->rport = 0;
+	else if (ephemeral(f->lport) && ephemeral(f->rport))
+		f->lport = f->rport = 0;	/* cannot tell: one key per address pair */
+	else if (ephemeral(f->lport))
+		f->lport = 0;
+	else if (ephemeral(f->rport))
+		f->rport = 0;
+}
+
+/* Whether an event with this key may go out now; fills how many of the
+ * key's events were held back since the last one that went out.
+ */
+static __always_inline bool rate_pass(struct rate_key *k, enum client_side side, __u64 now,
+				      __u32 *suppressed)
+{
+	struct rate_state *s, init = {};
+	struct pa_net_counters *c;
+	__u64 held;
+
+	*suppressed = 0;
+	if (!rate_limit)
+		return true;
+	drop_client_port(&k->flow, side);
+	s = bpf_map_lookup_elem(&net_rate, k);
+	if (!s) {
+		init.window_ns = now;
+		init.passed = 1;
+		bpf_map_update_elem(&net_rate, k, &init, BPF_NOEXIST);
+		return true;
+	}
+	if (now - s->window_ns >= NSEC_PER_SEC) {
+		s->window_ns = now;
+		s->passed = 0;
+	}
+	if (s->passed >= rate_limit) {
+		__sync_fetch_and_add(&s->suppressed, 1);
+		c = counters();
+		if (c)
+			c->events_suppressed++;
+		return false;
+	}
+	s->passed++;
+	held = s->suppressed - s->reported;
+	s->reported += held;
+	*suppressed = held;
+	return true;
+}
+
+/* Waking the agent for every event costs more than the rest of the
+ * program: it is woken once a quarter of the ring is filled, and otherwise
+ * reads on its own every NET_POLL_MS (agent/net.c).
+ */
+#define WAKEUP_BYTES	(64 * 1024)
+
+static __always_inline void emit(void *ctx, struct pa_net_event *e)
+{
+	struct pa_net_counters *c = counters();
+	struct pa_net_event *r;
+	long err = 0;
+	__u64 flags;
+
+	if (use_ringbuf) {
+		r = bpf_ringbuf_reserve(&net_events, sizeof(*r), 0);
+		if (!r)
+			goto lost;
+		__builtin_memcpy(r, e, sizeof(*r));
+		flags = bpf_ringbuf_query(&net_events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		bpf_ringbuf_submit(r, flags);
+	} else {
+		err = bpf_perf_event_output(ctx, &net_events, BPF_F_CURRENT_CPU, e, sizeof(*e));
+		if (err)
+			goto lost;
+	}
+	if (c)
+		c->events_sent++;
+	return;
+lost:
+	if (c)
+		c->events_lost++;
+}
+
+/* Per-CPU scratch for building an event: too big for the 512-byte stack
+ * next to the rate key.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pa_net_event);
+} net_scratch SEC(".maps");
+
+static __always_inline struct pa_net_event *new_event(__u32 kind, __u32 netns,
+						      const struct pa_net_flow *f)
+{
+	struct pa_net_event *e;
+	__u32 zero = 0;
+
+	if (!(stream_kinds & PA_NET_STREAM(kind)))
+		return NULL;
+	e = bpf_map_lookup_elem(&net_scratch, &zero);
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->netns = netns;
+	e->flow = *f;
+	e->cpu = bpf_get_smp_processor_id();
+	return e;
+}
+
+/* Stream e unless its key is over the rate limit. */
+static __always_inline void send_limited(void *ctx, struct pa_net_event *e,
+					 enum client_side side)
+{
+	struct rate_key k = {
+		.kind = e->kind, .reason = e->reason, .netns = e->netns, .flow = e->flow,
+	};
+
+	if (rate_pass(&k, side, e->ts_ns, &e->suppressed))
+		emit(ctx, e);
+}
+
+/* ---- drops ---- */
+
+static __always_inline void count_drop_reason(__u32 reason)
+{
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&net_drops, &reason);
+	if (n) {
+		(*n)++;
+		return;
+	}
+	if (bpf_map_update_elem(&net_drops, &reason, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&net_drops, &reason);
+		if (n)
+			(*n)++;
+	}
+}
+
+/* The device the packet was on: received on it when skb_iif says so,
+ * else on its way out.
+ */
+static __always_inline void count_iface_drop(const struct sk_buff *skb, struct net_device *dev)
+{
+	struct pa_net_if_stats *s = iface_stats(dev);
+
+	if (!s)
+		return;
+	if (skb->skb_iif == dev->ifindex)
+		s->rx_drops++;
+	else
+		s->tx_drops++;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location)
+{
+	enum client_side side = SIDE_UNKNOWN;
+	struct net_device *dev = skb->dev;
+	struct pa_net_flow f = {};
+	struct pa_net_event *e;
+	__u32 reason = 0, netns = 0;
+	struct sock *sk;
+
+	if (drop_has_reason) {
+		reason = (__u32)((__u64 *)ctx)[2];
+		if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+		    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+			return 0;	/* not a drop; newer kernels trace these as consume_skb */
+	}
+	if (dev) {
+		count_iface_drop(skb, dev);	/* interfaces ignore the port filter */
+		netns = dev_netns(dev);
+	} else {
+		sk = skb->sk;
+		if (sk)
+			netns = sk_netns(&sk->__sk_common);
+	}
+	if (!netns_wanted(netns))
+		return 0;
+	if (filter_port || (stream_kinds & PA_NET_STREAM(PA_NET_EV_DROP)))
+		side = flow_from_skb(skb, &f);
+	if (!flow_wanted(&f))
+		return 0;
+	count_drop_reason(reason);
+	e = new_event(PA_NET_EV_DROP, netns, &f);
+	if (!e)
+		return 0;
+	e->reason = reason;
+	e->ifindex = dev ? dev->ifindex : 0;
+	e->location = (__u64)location;
+	send_limited(ctx, e, side);
+	return 0;
+}
+
+/* ---- TCP ---- */
+
+static __always_inline void hist_add(__u64 *hist, __u64 *max, __u64 v)
+{
+	__u32 idx = pa_hist_index(v) & 0x3ff;	/* a bound the verifier can see */
+
+	if (idx < PA_HIST_BUCKETS)
+		hist[idx]++;
+	if (v > *max)
+		*max = v;
+}
+
+static __always_inline void conn_open(const struct sock *sk, bool active, __u64 now)
+{
+	__u64 key = (__u64)sk;
+	struct conn_start c = { .born_ns = now, .active = active };
+	struct pa_net_counters *cnt;
+
+	if (active) {
+		c.syn_ns = now;
+		/* connect() runs in the process: the one to name in its events. */
+		if (stream_kinds & PA_NET_STREAM(PA_NET_EV_CONN_CLOSED)) {
+			c.pid = bpf_get_current_pid_tgid() >> 32;
+			bpf_get_current_comm(c.comm, sizeof(c.comm));
+		}
+	}
+	if (bpf_map_update_elem(&net_conns, &key, &c, BPF_ANY)) {
+		cnt = counters();
+		if (cnt)
+			cnt->conn_overflow++;
+	}
+}
+
+static __always_inline void conn_established(struct conn_start *c, struct pa_net_tcp_stats *st,
+					     int oldstate, __u64 now)
+{
+	c->established = 1;
+	if (c->active && oldstate == TCP_SYN_SENT_) {
+		c->connect_ns = now - c->syn_ns;
+		st->connected++;
+		hist_add(st->connlat_hist, &st->connlat_max_ns, c->connect_ns);
+	} else if (!c->active) {
+		st->accepted++;
+	}
+}
+
+static __always_inline void conn_closed(void *ctx, const struct sock *sk, struct conn_start *c,
+					struct pa_net_tcp_stats *st, __u32 netns,
+					const struct pa_net_flow *f, __u64 now)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	__u64 acked, received, life = now - c->born_ns;
+	struct pa_net_event *e;
+
+	if (!c->established) {
+		if (c->active)
+			st->connect_failed++;
+		return;
+	}
+	acked = BPF_CORE_READ(tp, bytes_acked);
+	received = BPF_CORE_READ(tp, bytes_received);
+	st->closed++;
+	st->bytes_acked += acked;
+	st->bytes_received += received;
+	hist_add(st->lifetime_hist, &st->lifetime_max_ns, life);
+	e = new_event(PA_NET_EV_CONN_CLOSED, netns, f);
+	if (!e)
+		return;
+	e->state = TCP_CLOSE_;
+	e->pid = c->pid;
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	e->lifetime_ns = life;
+	e->connect_ns = c->connect_ns;
+	e->bytes_acked = acked;
+	e->bytes_received = received;
+	send_limited(ctx, e, c->active ? SIDE_LOCAL : SIDE_REMOTE);
+}
+
+/* Connections are tracked from SYN_SENT (connect) or SYN_RECV (a child of a
+ * listener) to CLOSE. The filters are applied when tracking starts: later
+ * transitions of a tracked socket need no filter, only the map lookup.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct pa_net_tcp_stats *st;
+	struct pa_net_flow f = {};
+	struct conn_start *c;
+	__u64 key = (__u64)sk, now;
+	__u32 netns;
+
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_SYN_SENT_ || newstate == TCP_SYN_RECV_) {
+		netns = sk_netns(&sk->__sk_common);
+		if (!netns_wanted(netns))
+			return 0;
+		/* At SYN_SENT the local port may not be chosen yet: the remote one decides. */
+		flow_from_sock(&sk->__sk_common, &f);
+		if (!flow_wanted(&f))
+			return 0;
+		st = tcp_stats();
+		if (!st)
+			return 0;
+		if (newstate == TCP_SYN_SENT_)
+			st->connects++;
+		conn_open(sk, newstate == TCP_SYN_SENT_, bpf_ktime_get_ns());
+		return 0;
+	}
+	if (newstate != TCP_ESTABLISHED_ && newstate != TCP_CLOSE_)
+		return 0;
+	c = bpf_map_lookup_elem(&net_conns, &key);
+	st = tcp_stats();
+	if (!c || !st)
+		return 0;	/* not tracked: opened before we attached, or filtered out */
+	now = bpf_ktime_get_ns();
+	if (newstate == TCP_ESTABLISHED_) {
+		conn_established(c, st, oldstate, now);
+		return 0;
+	}
+	flow_from_sock(&sk->__sk_common, &f);
+	conn_closed(ctx, sk, c, st, sk_netns(&sk->__sk_common), &f, now);
+	bpf_map_delete_elem(&net_conns, &key);
+	return 0;
+}
+
+/* Which end of a socket's connection is the client, when we saw it open. */
+static __always_inline enum client_side sock_side(const void *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn_start *c = bpf_map_lookup_elem(&net_conns, &key);
+
+	if (!c)
+		return SIDE_UNKNOWN;
+	return c->active ? SIDE_LOCAL : SIDE_REMOTE;
+}
+
+static __always_inline void stream_tcp_event(void *ctx, __u32 kind, __u32 netns,
+					     const struct pa_net_flow *f, __u32 state,
+					     enum client_side side)
+{
+	struct pa_net_event *e = new_event(kind, netns, f);
+
+	if (!e)
+		return;
+	e->state = state;
+	send_limited(ctx, e, side);
+}
+
+static __always_inline void retransmit(void *ctx, const struct sock_common *skc,
+				       enum client_side side)
+{
+	struct pa_net_tcp_stats *st;
+	struct pa_net_flow f = {};
+	__u32 netns = sk_netns(skc);
+
+	if (!netns_wanted(netns))
+		return;
+	flow_from_sock(skc, &f);
+	if (!flow_wanted(&f))
+		return;
+	st = tcp_stats();
+	if (st)
+		st->retransmits++;
+	if (side == SIDE_UNKNOWN && (stream_kinds & PA_NET_STREAM(PA_NET_EV_RETRANSMIT)))
+		side = sock_side(skc);
+	stream_tcp_event(ctx, PA_NET_EV_RETRANSMIT, netns, &f, skc->skc_state, side);
+}
+
+/* Fires after each retransmission; on kernels where it has an error
+ * argument it also fires for attempts that failed (nothing was sent).
+ */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (retrans_has_err && (int)((__u64 *)ctx)[2] != 0)
+		return 0;
+	if (sk)
+		retransmit(ctx, &sk->__sk_common, SIDE_UNKNOWN);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	if (req)
+		retransmit(ctx, &req->__req_common, SIDE_REMOTE);	/* a SYN-ACK: they connected */
+	return 0;
+}
+
+static __always_inline void reset(void *ctx, __u32 kind, const struct sock *sk,
+				  const struct sk_buff *skb)
+{
+	enum client_side side = SIDE_REMOTE;
+	struct pa_net_tcp_stats *st;
+	struct pa_net_flow f = {};
+	__u32 netns = 0, state = 0;
+	struct net_device *dev;
+
+	if (sk) {
+		netns = sk_netns(&sk->__sk_common);
+		flow_from_sock(&sk->__sk_common, &f);
+		state = sk->__sk_common.skc_state;
+		side = SIDE_UNKNOWN;
+	} else if (skb) {
+		/* No socket: the RST answers this packet, whose sender we take
+		 * for the client.
+		 */
+		dev = skb->dev;
+		if (dev)
+			netns = dev_netns(dev);
+		if (flow_from_skb(skb, &f) == SIDE_LOCAL)
+			side = SIDE_LOCAL;
+	} else {
+		return;
+	}
+	if (!netns_wanted(netns) || !flow_wanted(&f))
+		return;
+	st = tcp_stats();
+	if (st) {
+		if (kind == PA_NET_EV_RESET_SENT)
+			st->resets_sent++;
+		else
+			st->resets_received++;
+	}
+	if (side == SIDE_UNKNOWN && (stream_kinds & PA_NET_STREAM(kind)))
+		side = sock_side(sk);
+	stream_tcp_event(ctx, kind, netns, &f, state, side);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tcp_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	reset(ctx, PA_NET_EV_RESET_SENT, sk, skb);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	reset(ctx, PA_NET_EV_RESET_RECEIVED, sk, NULL);
+	return 0;
+}
