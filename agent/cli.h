@@ -20,6 +20,12 @@ extern volatile sig_atomic_t cli_stop;
 
 int cmd_trace(int argc, char **argv);
 int cmd_trace_syscalls(int argc, char **argv);
+int cmd_trace_disk(int argc, char **argv);
+int cmd_trace_net(int argc, char **argv);
+int cmd_trace_health(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

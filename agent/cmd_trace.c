@@ -13,6 +13,9 @@ struct trace_source {
 
 static const struct trace_source sources[] = {
 	{ "syscalls", "per-syscall counts, errors and latency percentiles", cmd_trace_syscalls },
+	{ "disk", "block I/O per disk and operation: IOPS, queue and service time, errors", cmd_trace_disk },
+	{ "net", "per-interface traffic, TCP connects, retransmits, resets, drops by reason", cmd_trace_net },
+	{ "health", "device, driver, network device and module events (kernel module)", cmd_trace_health },
 };
 
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
