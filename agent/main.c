@@ -14,7 +14,11 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  trace syscalls   live per-syscall counts and latency percentiles\n"
+		"  trace disk       live block I/O per disk and operation, slow and failed I/O\n"
+		"  doctor           what can be watched on this machine, and why not\n"
 		"  check-config     validate a daemon config file (or print the built-in one)\n"
+		"  --daemon         run the daemon: probes, collectors, rules, logs, alerts\n"
+		"  status           ask the running daemon how it is doing\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose    show libbpf's messages\n"
@@ -34,6 +38,8 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(a, "--daemon")) {
+			return cmd_daemon(argc - i, argv + i);
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
 			printf("perfagent %s\n", PERFAGENT_VERSION);
 			return 0;
@@ -50,8 +56,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "trace"))
 		return cmd_trace(argc - i, argv + i);
+	if (!strcmp(argv[i], "doctor"))
+		return cmd_doctor(argc - i, argv + i);
 	if (!strcmp(argv[i], "check-config"))
 		return cmd_check_config(argc - i, argv + i);
+	if (!strcmp(argv[i], "status"))
+		return cmd_status(argc - i, argv + i);
 	cli_error("unknown command '%s' (see 'perfagent --help')", argv[i]);
 	return EXIT_USAGE;
 }

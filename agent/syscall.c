@@ -315,6 +315,16 @@ const char *syscall_probe_describe(const struct syscall_probe *p)
 	return p->describe;
 }
 
+int syscall_probe_poll_fd(const struct syscall_probe *p)
+{
+	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+}
+
+struct bpf_object *syscall_probe_bpf_object(const struct syscall_probe *p)
+{
+	return p->skel->obj;
+}
+
 void syscall_probe_close(struct syscall_probe *p)
 {
 	if (!p)

@@ -62,6 +62,14 @@ int syscall_probe_read(struct syscall_probe *p, struct syscall_totals *totals,
 /* "tp_btf, task storage, ring buffer" and the like. */
 const char *syscall_probe_describe(const struct syscall_probe *p);
 
+/* For the daemon: the epoll fd that is readable when events wait (then
+ * call syscall_probe_poll(p, 0)), and the BPF object (programs and maps, for
+ * pinning and run-time statistics).
+ */
+struct bpf_object;
+int syscall_probe_poll_fd(const struct syscall_probe *p);
+struct bpf_object *syscall_probe_bpf_object(const struct syscall_probe *p);
+
 void syscall_probe_close(struct syscall_probe *p);
 
 /* Merge one interval's totals for one syscall into a running sum. */

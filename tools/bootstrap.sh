@@ -35,7 +35,9 @@ case $cmd in
 run)
 	install_deps
 	make -s -j"$(nproc)"
-	exec ./build/perfagent trace syscalls "$@"
+	# The product's main job: the daemon, in the foreground, on the
+	# built-in config unless the arguments say otherwise (--config FILE).
+	exec ./build/perfagent --daemon --foreground "$@"
 	;;
 test)
 	install_deps
