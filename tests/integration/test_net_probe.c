@@ -27,6 +27,7 @@
 #include <cJSON.h>
 
 #include "bpf_env.h"
+#include "btf_enums.h"
 #include "check.h"
 #include "hist.h"
 #include "net.h"
@@ -745,6 +746,74 @@ static void t_port_filter(void)
 	net_totals_free(&t);
 }
 
+/* ---- names and formats ---- */
+
+/* Drop reason names come from the running kernel's enum skb_drop_reason:
+ * every enumerator reads back as its name without the prefix.
+ */
+static void t_drop_reason_names(void)
+{
+	struct btf_enum_table t, sub;
+	char name[64], want[96];
+	size_t i;
+
+	if (btf_enum_load(&t, NULL, "skb_drop_reason"))
+		SKIP("this kernel has no enum skb_drop_reason (before 5.17)");
+	CHECK(t.n > 10);
+	for (i = 0; i < t.n; i++) {
+		const char *n = t.e[i].name;
+
+		if (btf_enum_name(&t, t.e[i].value) != n)
+			continue;	/* an alias of an earlier value */
+		if (!strncmp(n, "SKB_DROP_REASON_SUBSYS_", 23))
+			continue;	/* the subsystem mask, not a reason */
+		snprintf(want, sizeof(want), "%s",
+			 strncmp(n, "SKB_DROP_REASON_", 16) ? n : n + 16);
+		net_drop_reason_name((uint32_t)t.e[i].value, name, sizeof(name));
+		CHECKF(!strcmp(name, want), "%lld: '%s', want '%s'", (long long)t.e[i].value,
+		       name, want);
+	}
+	CHECK_STREQ(net_drop_reason_name(60000, name, sizeof(name)), "reason 60000");
+	if (btf_enum_load(&sub, NULL, "skb_drop_reason_subsys") == 0) {
+		int64_t v;
+
+		if (btf_enum_value(&sub, "SKB_DROP_REASON_SUBSYS_OPENVSWITCH", &v)) {
+			net_drop_reason_name(((uint32_t)v << 16) | 3, name, sizeof(name));
+			btf_enum_free(&sub);
+			CHECK_STREQ(name, "OPENVSWITCH:3");
+		} else {
+			btf_enum_free(&sub);
+		}
+	}
+	btf_enum_free(&t);
+}
+
+static void t_flow_formats(void)
+{
+	struct pa_net_flow f = { .family = AF_INET, .protocol = IPPROTO_TCP, .lport = 443,
+				 .rport = 51000 };
+	char buf[80];
+
+	inet_pton(AF_INET, "10.1.2.3", f.laddr);
+	inet_pton(AF_INET, "192.0.2.9", f.raddr);
+	CHECK_STREQ(net_format_endpoint(&f, true, buf, sizeof(buf)), "10.1.2.3:443");
+	CHECK_STREQ(net_format_endpoint(&f, false, buf, sizeof(buf)), "192.0.2.9:51000");
+	f.family = AF_INET6;
+	inet_pton(AF_INET6, "fd00::2", f.laddr);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", f.raddr);
+	CHECK_STREQ(net_format_endpoint(&f, true, buf, sizeof(buf)), "[fd00::2]:443");
+	CHECK_STREQ(net_format_endpoint(&f, false, buf, sizeof(buf)), "192.0.2.9:51000");
+	f.lport = 0;
+	CHECK_STREQ(net_format_endpoint(&f, true, buf, sizeof(buf)), "fd00::2");
+	f.family = 0;
+	CHECK_STREQ(net_format_endpoint(&f, true, buf, sizeof(buf)), "-");
+	CHECK_STREQ(net_tcp_state_name(1), "ESTABLISHED");
+	CHECK_STREQ(net_tcp_state_name(2), "SYN_SENT");
+	CHECK_STREQ(net_tcp_state_name(12), "NEW_SYN_RECV");
+	CHECK_STREQ(net_tcp_state_name(99), "?");
+	CHECK_STREQ(net_event_kind_name(PA_NET_EV_RESET_RECEIVED), "reset_received");
+}
+
 /* ---- the command line, as a user runs it ---- */
 
 static FILE *start_cli(const char *agent, const char *nspath, pid_t *pid)
@@ -932,6 +1001,8 @@ int main(void)
 	RUN(t_refused_perf_buffer);
 	RUN(t_rate_key_with_ephemeral_server_port);
 	RUN(t_port_filter);
+	RUN(t_drop_reason_names);
+	RUN(t_flow_formats);
 	RUN(t_cli_json);
 	RUN(t_cli_usage);
 	RUN(t_cli_not_root);
