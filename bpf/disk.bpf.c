@@ -70,10 +70,12 @@ struct {
 	__type(value, struct rq_info);
 } disk_rqs SEC(".maps");
 
-/* Allocated on first use: a few keys are live, not PA_DISK_MAX_KEYS. */
+/* Preallocated: a key is often first met in an interrupt (the completion),
+ * where allocating per-CPU memory can fail (it did on 6.1: the first I/O of
+ * a new disk went uncounted).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PA_DISK_MAX_KEYS);
 	__type(key, struct pa_disk_key);
 	__type(value, struct pa_disk_stats);
@@ -348,7 +350,8 @@ static __always_inline __u32 size_bucket(__u32 bytes)
 	__u32 b = bytes ? pa_hist_log2(bytes) + 1 : 0;
 
 	b = b < PA_DISK_SIZE_BUCKETS ? b : PA_DISK_SIZE_BUCKETS - 1;
-	return b & (PA_DISK_SIZE_BUCKETS - 1);	/* a bound older verifiers can see */
+	barrier_var(b);		/* keep the mask: a bound the 6.1 verifier can see */
+	return b & (PA_DISK_SIZE_BUCKETS - 1);
 }
 
 /* GCRA: allow when the next theoretical arrival is at most the burst
@@ -456,6 +459,7 @@ static __always_inline void account(struct pa_disk_stats *st, const struct io_do
 		st->errors++;
 		__u32 i = c->status < PA_DISK_STATUS_MAX ? c->status : PA_DISK_STATUS_MAX - 1;
 
+		barrier_var(i);
 		st->status[i & (PA_DISK_STATUS_MAX - 1)]++;
 	}
 	st->size_hist[size_bucket(c->ri->bytes)]++;

@@ -23,9 +23,10 @@
 #define PA_KDEV_MINOR(kdev)	((__u32)(kdev) & ((1U << PA_KDEV_MINORBITS) - 1))
 
 /* Distinct (device, operation) pairs the kernel keeps apart; more are
- * counted in pa_disk_counters.stats_full.
+ * counted in pa_disk_counters.stats_full. Their statistics are preallocated:
+ * sizeof(struct pa_disk_stats) (6664 bytes) per pair per CPU, 833 KiB per CPU.
  */
-#define PA_DISK_MAX_KEYS	1024
+#define PA_DISK_MAX_KEYS	128
 
 /* Completion statuses (blk_status_t) counted one by one; larger values share
  * the last slot. Both sizes are powers of two: the BPF side masks indexes
