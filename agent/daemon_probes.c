@@ -407,6 +407,8 @@ static void read_disk(struct daemon *d, struct dprobe *p, uint64_t span, uint64_
 	detail(p, "untracked", l.untracked);
 	detail(p, "stats_full", l.stats_full);
 	detail(p, "rq_full", l.rq_full);
+	detail(p, "missed_completions", l.missed_completions);
+	detail(p, "completions_unseen", l.completions_unseen);
 }
 
 static void read_net(struct daemon *d, struct dprobe *p, uint64_t span, uint64_t ts)

@@ -18,6 +18,7 @@
 #include "disk_ops.h"
 #include "doctor.h"
 #include "hist.h"
+#include "timeutil.h"
 #include "tracefs.h"
 
 #define PERF_BUFFER_PAGES 64
@@ -37,6 +38,7 @@ struct disk_probe {
 	disk_event_fn on_event;
 	void *ctx;
 	bool adaptive;
+	uint64_t stale_after_ns;
 	int ncpus;
 	struct key_state *keys;
 	size_t nkeys, capkeys;
@@ -211,6 +213,7 @@ int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 	p->on_event = on_event;
 	p->ctx = ctx;
 	p->adaptive = o->slow_adaptive;
+	p->stale_after_ns = o->stale_after_ns ? o->stale_after_ns : DISK_DEFAULT_STALE_NS;
 	stage = "open";
 	p->skel = disk_bpf__open();
 	ret = p->skel ? alloc_scratch(p) : -errno;
@@ -380,6 +383,7 @@ static int read_losses(struct disk_probe *p, struct disk_losses *l)
 		l->untracked += c->untracked - o->untracked;
 		l->stats_full += c->stats_full - o->stats_full;
 		l->rq_full += c->rq_full - o->rq_full;
+		l->completions_unseen += c->completions_unseen - o->completions_unseen;
 		p->prev_counters[cpu] = *c;
 	}
 	return 0;
@@ -457,6 +461,35 @@ static int read_key(struct disk_probe *p, int fd, const struct pa_disk_key *key,
 	return 0;
 }
 
+/*
+ * Records of requests handed to the driver longer ago than any request
+ * stays there: the kernel completed them without running the probe (see
+ * pa_disk_counters.completions_unseen). The probe finds such a record
+ * itself only when the same request is made again, which on an idle disk
+ * may be never; dropping it here counts each one once. Keys are gathered
+ * first: deleting while walking a hash restarts the walk.
+ */
+#define DISK_REAP_BATCH 256
+
+static uint64_t reap_stale_requests(struct disk_probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.disk_rqs);
+	uint64_t stale[DISK_REAP_BATCH], key, next, *prev = NULL, now = mono_ns(), reaped = 0;
+	struct pa_disk_rq rq;
+	size_t n = 0, i;
+
+	while (n < DISK_REAP_BATCH && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &rq) == 0 && rq.issue_ts &&
+		    rq.issue_ts < now && now - rq.issue_ts > p->stale_after_ns)
+			stale[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		reaped += bpf_map_delete_elem(fd, &stale[i]) == 0;
+	return reaped;
+}
+
 int disk_probe_read(struct disk_probe *p, struct disk_set *set, struct disk_losses *l)
 {
 	int fd = bpf_map__fd(p->skel->maps.disk_stats), ret;
@@ -472,7 +505,10 @@ int disk_probe_read(struct disk_probe *p, struct disk_set *set, struct disk_loss
 			return ret;
 	}
 	read_misses(p, l);
-	return read_losses(p, l);
+	if ((ret = read_losses(p, l)))
+		return ret;
+	l->completions_unseen += reap_stale_requests(p);
+	return 0;
 }
 
 const char *disk_probe_describe(const struct disk_probe *p)

@@ -17,6 +17,12 @@
  */
 #define DISK_DEFAULT_RATE	100
 
+/* Twice the block layer's default request timeout (30 s): a request
+ * still in flight after that has been requeued (which restarts our clock)
+ * or failed, so a record this old outlived its request.
+ */
+#define DISK_DEFAULT_STALE_NS	(60ULL * 1000000000ULL)
+
 struct disk_probe_opts {
 	uint32_t dev;			/* PA_KDEV of the disk to trace, 0 = all */
 	uint32_t pid;			/* submitting process (tgid), 0 = all */
@@ -27,6 +33,10 @@ struct disk_probe_opts {
 	uint32_t burst;			/* events at once per key, 0 = rate */
 	bool perfbuf;			/* force the perf buffer fallback */
 	bool raw_tp;			/* force raw_tp instead of tp_btf */
+	/* A request issued this long ago and still tracked completed without
+	 * the probe seeing it (0 = DISK_DEFAULT_STALE_NS).
+	 */
+	uint64_t stale_after_ns;
 };
 
 /* Aggregates of one (disk, op) over a read interval. */
@@ -63,6 +73,10 @@ struct disk_losses {
 	uint64_t untracked;
 	uint64_t stats_full;
 	uint64_t rq_full;
+	/* Completions the kernel never ran the probe for, found when their
+	 * request was made again (pa_disk_counters.completions_unseen).
+	 */
+	uint64_t completions_unseen;
 	/* Program runs the kernel skipped because the same program was already
 	 * running on that CPU (an interrupt's completion nesting into another's):
 	 * each missed completion is an I/O not counted.

@@ -168,6 +168,9 @@ void disk_report_table(FILE *f, const struct disk_report *r)
 		fprintf(f, "WARNING: %llu I/O completions not counted: the kernel skipped the "
 			"probe while it was already running on that CPU\n",
 			(unsigned long long)r->losses->missed_completions);
+	if (r->losses->completions_unseen)
+		fprintf(f, "WARNING: %llu I/O completions not counted: the kernel did not run the "
+			"probe for them\n", (unsigned long long)r->losses->completions_unseen);
 	if (r->losses->stats_full)
 		fprintf(f, "WARNING: %llu I/O not counted: more than %d device/operation pairs\n",
 			(unsigned long long)r->losses->stats_full, PA_DISK_MAX_KEYS);
@@ -299,6 +302,7 @@ void disk_report_json(FILE *f, const struct disk_report *r)
 	cJSON_AddNumberToObject(o, "stats_full", (double)l->stats_full);
 	cJSON_AddNumberToObject(o, "rq_full", (double)l->rq_full);
 	cJSON_AddNumberToObject(o, "missed_completions", (double)l->missed_completions);
+	cJSON_AddNumberToObject(o, "completions_unseen", (double)l->completions_unseen);
 	cJSON_AddNumberToObject(o, "missed_other", (double)l->missed_other);
 	arr = cJSON_AddArrayToObject(o, "devices");
 	for (i = 0; i < n && (!r->top || i < r->top); i++)

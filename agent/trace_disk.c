@@ -218,6 +218,7 @@ static void add_losses(struct disk_losses *sum, const struct disk_losses *l)
 	sum->stats_full += l->stats_full;
 	sum->rq_full += l->rq_full;
 	sum->missed_completions += l->missed_completions;
+	sum->completions_unseen += l->completions_unseen;
 	sum->missed_other += l->missed_other;
 }
 

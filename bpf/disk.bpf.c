@@ -46,19 +46,6 @@ const volatile __u64 rate_tolerance_ns;		/* (burst - 1) * rate_interval_ns */
 const volatile bool use_ringbuf = true;
 const volatile bool have_io_start;		/* block_io_start attached */
 
-/* A request in flight, from its first sighting to its completion. */
-struct rq_info {
-	__u64 seen_ts;		/* when this record was made */
-	__u64 first_ts;		/* first queued or issued: start of its latency */
-	__u64 insert_ts;	/* last time it entered a queue (insert, requeue) */
-	__u64 issue_ts;		/* last time it was handed to the driver */
-	__u64 cgroup_id;
-	__u32 tgid;
-	__u32 tid;
-	__u32 bytes;		/* size when issued */
-	__u8 wanted;		/* passed the submitter filters */
-	char comm[PA_DISK_COMM_LEN];
-};
 
 /* LRU: requests whose completion we never see (started before a probe
  * reload, lost in a driver) age out instead of filling the table.
@@ -67,7 +54,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u64);		/* struct request * */
-	__type(value, struct rq_info);
+	__type(value, struct pa_disk_rq);
 } disk_rqs SEC(".maps");
 
 /* Preallocated: a key is often first met in an interrupt (the completion),
@@ -219,7 +206,7 @@ static __always_inline bool submitter_wanted(__u32 tgid)
  * record was made; requests carry an allocation time only when the queue
  * keeps I/O statistics or has a scheduler, without it a stale record stays.
  */
-static __always_inline bool rq_stale(struct request *rq, const struct rq_info *ri, bool btf)
+static __always_inline bool rq_stale(struct request *rq, const struct pa_disk_rq *ri, bool btf)
 {
 	__u64 alloc;
 
@@ -233,19 +220,23 @@ static __always_inline bool rq_stale(struct request *rq, const struct rq_info *r
  * sighting (always at block_io_start: a request is made there). now = 0 at
  * block_io_start (no clock read needed there, see rq_stale).
  */
-static __always_inline struct rq_info *rq_attribute(struct request *rq, bool new_request,
+static __always_inline struct pa_disk_rq *rq_attribute(struct request *rq, bool new_request,
 						    __u64 now, bool btf)
 {
 	__u64 key = (__u64)rq, pid_tgid;
 	struct pa_disk_counters *c;
-	struct rq_info *ri, fresh = {};
+	struct pa_disk_rq *ri, fresh = {};
 	__u64 flags = BPF_NOEXIST;
 
 	ri = bpf_map_lookup_elem(&disk_rqs, &key);
 	if (ri && !new_request && !rq_stale(rq, ri, btf))
 		return ri;
-	if (ri)
+	if (ri) {
 		flags = BPF_ANY;	/* replace what an earlier life left */
+		/* That life reached the driver, so it completed, unseen by us. */
+		if (ri->issue_ts && (c = counters()))
+			c->completions_unseen++;
+	}
 	fresh.seen_ts = now;
 	pid_tgid = bpf_get_current_pid_tgid();
 	fresh.tgid = pid_tgid >> 32;
@@ -269,7 +260,7 @@ static __always_inline void on_io_start(struct request *rq, bool btf)
 
 static __always_inline void on_insert(struct request *rq, bool btf)
 {
-	struct rq_info *ri;
+	struct pa_disk_rq *ri;
 	__u64 now;
 
 	if (!dev_wanted(rq, btf))
@@ -284,7 +275,7 @@ static __always_inline void on_insert(struct request *rq, bool btf)
 
 static __always_inline void on_issue(struct request *rq, bool btf)
 {
-	struct rq_info *ri;
+	struct pa_disk_rq *ri;
 	__u64 now;
 
 	if (!dev_wanted(rq, btf))
@@ -302,7 +293,7 @@ static __always_inline void on_issue(struct request *rq, bool btf)
 static __always_inline void on_requeue(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq;
-	struct rq_info *ri = bpf_map_lookup_elem(&disk_rqs, &key);
+	struct pa_disk_rq *ri = bpf_map_lookup_elem(&disk_rqs, &key);
 
 	if (ri) {
 		ri->insert_ts = bpf_ktime_get_ns();
@@ -393,7 +384,7 @@ static __always_inline bool is_slow(const struct pa_disk_key *key, __u64 lat)
 
 struct io_done {
 	struct request *rq;
-	const struct rq_info *ri;
+	const struct pa_disk_rq *ri;
 	struct pa_disk_key key;
 	__u64 now, latency, queue, service;
 	__u32 status;
@@ -484,9 +475,9 @@ static __always_inline void on_complete(void *ctx, struct request *rq, __u32 sta
 	struct pa_disk_counters *cnt;
 	struct pa_disk_stats *st;
 	struct io_done c = { .rq = rq, .status = status, .btf = btf };
-	struct rq_info ri;
+	struct pa_disk_rq ri;
 	__u64 key = (__u64)rq;
-	struct rq_info *p;
+	struct pa_disk_rq *p;
 	__u32 kind = 0;
 
 	c.key.dev = rq_dev(rq, btf);

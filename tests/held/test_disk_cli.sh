@@ -112,7 +112,7 @@ rb=$(final "select(.device == \"$name\" and .op == \"read\") | .bytes")
 w=$(final "select(.device == \"$name\" and .op == \"write\") | .count")
 wb=$(final "select(.device == \"$name\" and .op == \"write\") | .bytes")
 rsum=$(sum "select(.op == \"read\") | .count")
-missed=$(jq -s '[.[] | select(.type == "disk" and .final) | .missed_completions] | add // 0' "$tmp/json")
+missed=$(jq -s '[.[] | select(.type == "disk" and .final) | .missed_completions + (.completions_unseen // 0)] | add // 0' "$tmp/json")
 others=$(final "select(.device != \"$name\") | .count")
 if [ $trc -eq 0 ] && exact "$r" $READS "$missed" && [ "$rb" = $((r * 4096)) ] &&
 	exact "$w" $WRITES "$missed" && [ "$wb" = $((w * 16384)) ] && [ "$rsum" = "$r" ] &&

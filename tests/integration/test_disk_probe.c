@@ -201,14 +201,17 @@ struct run {
 };
 
 /*
- * Exactly want, except for completions the kernel reported it skipped (it
- * does not run a BPF program nested in itself on one CPU, e.g. a softirq
- * completion interrupting the probe): those may be missing, never extra.
+ * Exactly want, except for completions the probe reports it did not see:
+ * runs the kernel skipped because the program was already running on that
+ * CPU (recursion misses), and completions the kernel made without running
+ * it at all (about one in 10^4 on 6.18 under load; the probe finds their
+ * records left behind, see pa_disk_counters.completions_unseen). Those may
+ * be missing, never extra, and never silently.
  */
 static bool exact(uint64_t got, uint64_t want, uint64_t missed)
 {
 	if (got != want && got < want && want - got <= missed)
-		fprintf(stderr, "# %llu short of %llu: the kernel skipped %llu completions\n",
+		fprintf(stderr, "# %llu short of %llu: the probe reported %llu completions not seen\n",
 			(unsigned long long)(want - got), (unsigned long long)want,
 			(unsigned long long)missed);
 	return got == want || (got < want && want - got <= missed);
@@ -222,14 +225,19 @@ static void keep_event(void *ctx, const struct pa_disk_event *e)
 		r->ev[r->nev++] = *e;
 }
 
-static struct run *open_run(const struct disk_probe_opts *o)
+/* Our I/O is done when we read: a record older than this outlived its request. */
+#define STALE_NS	(200 * 1000000ULL)
+
+static struct run *open_run(const struct disk_probe_opts *opts)
 {
+	struct disk_probe_opts o = *opts;
 	struct run *r = calloc(1, sizeof(*r));
 	char err[512];
 
 	if (!r)
 		return NULL;
-	if (disk_probe_open(&r->probe, o, keep_event, r, err, sizeof(err))) {
+	o.stale_after_ns = STALE_NS;
+	if (disk_probe_open(&r->probe, &o, keep_event, r, err, sizeof(err))) {
 		fprintf(stderr, "# %s\n", err);
 		free(r);
 		return NULL;
@@ -244,8 +252,9 @@ static int read_run(struct run *r)
 
 	while (disk_probe_poll(r->probe, 100) > 0)
 		;
+	usleep(STALE_NS / 1000 + 50000);
 	ret = disk_probe_read(r->probe, &r->set, &r->losses);
-	r->missed += r->losses.missed_completions;
+	r->missed += r->losses.missed_completions + r->losses.completions_unseen;
 	return ret;
 }
 
