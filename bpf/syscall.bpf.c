@@ -9,11 +9,16 @@
  *    tagged with the thread that entered it. sys_exit finds it there unless
  *    the task was switched out inside the call; sched_switch then moves it
  *    into the task's task storage, where sys_exit looks next. Calls that do
- *    not block, the vast majority, cost two clock reads, two current-task
- *    reads and inlined per-CPU array accesses: no storage or hash lookup.
- *    The slot is checked against the current thread on every use, so a
- *    switch the program did not see costs at most that one call, counted
- *    in start_lost, never a wrong or silently missing sample.
+ *    not block, the vast majority, cost two clock reads and inlined per-CPU
+ *    array accesses: no helper to find the current task, no storage or hash
+ *    lookup. The thread is recognised by its saved user registers (the
+ *    tracepoints' pt_regs argument: the top of its own kernel stack), which
+ *    both tracepoints hand us for free; the task itself is read only when
+ *    another thread takes the slot. The slot is checked against the
+ *    current thread on every use, so a switch the program did not see (the
+ *    kernel now and then fires a tracepoint without running the program,
+ *    and says nothing) costs at most that one call, counted in start_lost,
+ *    never a wrong or silently missing sample.
  *  - raw_tp + a hash keyed by thread id, for kernels without task storage.
  * The agent loads exactly one flavour (see agent/syscall.c) and attaches
  * sched_switch and sys_exit before sys_enter.
@@ -47,7 +52,8 @@ struct syscall_start {
  */
 struct cpu_slot {
 	__u64 ts;
-	__u32 tid;		/* 0: nobody (a switch cleared it) */
+	__u64 regs;		/* owner's struct pt_regs *, 0: nobody */
+	__u32 tid;		/* owner, for sched_switch (which gets a task) */
 	__u32 nr;
 	__u8 wanted;		/* tid passes the task filters */
 	__u8 recheck;		/* name or program changed: decide wanted again */
@@ -265,25 +271,28 @@ static __always_inline void count_start_lost(void)
 		c->start_lost++;
 }
 
+/* A new thread takes the slot (or its name changed): its verdict. */
+static __always_inline void slot_take(struct cpu_slot *slot, __u64 regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (slot->regs != regs && slot->ts)	/* its owner left unseen */
+		count_start_lost();
+	slot->regs = regs;
+	slot->tid = task->pid;
+	slot->wanted = task_passes(task);
+	slot->recheck = 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct cpu_slot *slot = cpu_slot();
-	__u32 tid = task->pid;
 
 	if (!slot || !nr_in_range(id))
 		return 0;
-	if (slot->tid != tid) {
-		if (slot->ts)		/* its owner left unseen: cannot be measured */
-			count_start_lost();
-		slot->tid = tid;
-		slot->recheck = 1;
-	}
-	if (slot->recheck) {
-		slot->wanted = task_passes(task);
-		slot->recheck = 0;
-	}
+	if (slot->regs != (__u64)regs || slot->recheck)
+		slot_take(slot, (__u64)regs);
 	slot->ts = 0;
 	if (!slot->wanted || !call_wanted(id))
 		return 0;
@@ -295,13 +304,12 @@ int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct cpu_slot *slot = cpu_slot();
 	struct syscall_start *s, start;
 
 	if (!slot)
 		return 0;
-	if (slot->tid == (__u32)task->pid) {
+	if (slot->regs == (__u64)regs) {
 		if (!slot->ts)		/* not traced, or entered before attach */
 			return 0;
 		start.ts = slot->ts;
@@ -311,7 +319,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	/* The task slept or was preempted inside the call: sched_switch moved it. */
-	s = bpf_task_storage_get(&sys_start_task, task, 0, 0);
+	s = bpf_task_storage_get(&sys_start_task, bpf_get_current_task_btf(), 0, 0);
 	if (s && s->ts)
 		account(ctx, s, ret);
 	return 0;
@@ -336,7 +344,8 @@ int BPF_PROG(sys_switch_btf, bool preempt, struct task_struct *prev)
 		}
 		slot->ts = 0;
 	}
-	slot->tid = 0;		/* the next task decides its own verdict */
+	slot->regs = 0;		/* the next task decides its own verdict */
+	slot->tid = 0;
 	return 0;
 }
 

@@ -16,7 +16,8 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 # Private copies: a rebuild during the run must not swap binaries under it.
 B=$tmp/bin
 mkdir "$B"
-cp "${PERFAGENT_BIN:-build/perfagent}" build/bench/getppid_loop build/bench/empty_attach build/bench/empty.bpf.o "$B"/
+cp "${PERFAGENT_BIN:-build/perfagent}" "$B/perfagent"
+cp build/bench/getppid_loop build/bench/empty_attach build/bench/empty.bpf.o "$B"/
 
 measure() { taskset -c 0 $B/getppid_loop 2000000 5; }
 
