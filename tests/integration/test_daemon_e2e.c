@@ -40,10 +40,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "journald_ns.h"
 #include "logcheck.h"
 #include "metrics.h"
 
-#define JOURNALD	"/lib/systemd/systemd-journald"
 #define PIN_ROOT	"/sys/fs/bpf/perfagent"
 #define BPF_FS_MAGIC	0xcafe4a11
 #define SLEEPER_COMM	"pa-e2e-sleeper"
@@ -51,8 +51,8 @@
 static const char *perfagent;
 static char tmp[128], cfg_path[256], logs[256], mnt[256], img[256], sock[256];
 static char pidfile[256], daemon_out[256], loopdev[64];
-static char ns[64], jdir[160], jsock[200];
-static pid_t journald = -1, daemon_pid = -1, sleeper = -1;
+static struct journald_ns jns;
+static pid_t daemon_pid = -1, sleeper = -1;
 static bool bpffs_was_mounted, mounted;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -176,99 +176,17 @@ static uint64_t iso_us(const char *s)
 	return (uint64_t)timegm(&tm) * 1000000 + us;
 }
 
-/* ---- journald --------------------------------------------------------- */
-
-static int start_journald(void)
-{
-	struct stat st;
-	int i;
-
-	snprintf(ns, sizeof(ns), "pa-daemon-e2e-%d", (int)getpid());
-	snprintf(jdir, sizeof(jdir), "/run/systemd/journal.%s", ns);
-	snprintf(jsock, sizeof(jsock), "%s/socket", jdir);
-	fflush(NULL);
-	journald = fork();
-	if (journald < 0)
-		return -1;
-	if (journald == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(JOURNALD, JOURNALD, ns, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 1000; i++) {
-		if (stat(jsock, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		if (waitpid(journald, NULL, WNOHANG) == journald) {
-			journald = -1;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static void stop_journald(void)
-{
-	char machine_id[64] = "", path[256];
-	FILE *f;
-
-	if (journald > 0) {
-		kill(journald, SIGTERM);
-		waitpid(journald, NULL, 0);
-		journald = -1;
-	}
-	if (!ns[0])
-		return;
-	f = fopen("/etc/machine-id", "r");
-	if (f) {
-		if (fscanf(f, "%63s", machine_id) != 1)
-			machine_id[0] = '\0';
-		fclose(f);
-	}
-	if (machine_id[0]) {
-		snprintf(path, sizeof(path), "/var/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-		snprintf(path, sizeof(path), "/run/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-	}
-	lc_rmtree(jdir);
-}
+/* ---- journald ------------------------------------------------------- */
 
 /* The journal's perfagent entries matching the extra journalctl arguments. */
 static cJSON *journal(const char *args)
 {
-	char cmd[512], *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char all[512];
 	cJSON *arr;
-	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "journalctl --namespace=%s --sync >/dev/null 2>&1; "
-		 "journalctl --namespace=%s --no-pager --all -o json -t perfagent %s 2>/dev/null",
-		 ns, ns, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return cJSON_CreateArray();
-	do {
-		if (len + 65536 + 1 > cap) {
-			char *nb = realloc(text, cap = cap ? 2 * cap : 1 << 20);
-
-			if (!nb)
-				break;
-			text = nb;
-		}
-		n = fread(text + len, 1, cap - len - 1, p);
-		len += n;
-	} while (n);
-	pclose(p);
-	if (text)
-		text[len] = '\0';
-	arr = parse_lines(text);
-	free(text);
-	return arr;
+	snprintf(all, sizeof(all), "-t perfagent %s", args);
+	arr = jns_read(&jns, all);
+	return arr ? arr : cJSON_CreateArray();
 }
 
 /* ---- the daemon ------------------------------------------------------- */
@@ -449,7 +367,7 @@ static void write_config(const char *path, const char *extra_rules)
 		 "      \"message\": \"filesystem {mountpoint} full in {value}\" }%s\n"
 		 "  ]\n"
 		 "}\n",
-		 SLEEPER_COMM, mnt, logs, jsock, pidfile, sock, tmp, mnt, mnt,
+		 SLEEPER_COMM, mnt, logs, jns.sock, pidfile, sock, tmp, mnt, mnt,
 		 extra_rules ? extra_rules : "");
 	write_file(path, text);
 }
@@ -510,8 +428,8 @@ static const char *const rules_all[] = { "e2e-syscall-slow", "e2e-fs-used", "e2e
 
 static void t_daemon_starts(void)
 {
-	if (start_journald())
-		SKIP("cannot start %s in a namespace", JOURNALD);
+	if (jns_start(&jns, "pa-daemon-e2e"))
+		SKIP("cannot start %s in a namespace", JNS_JOURNALD);
 	CHECK(make_loop_fs() == 0);
 	write_config(cfg_path, NULL);
 	daemon_pid = start_daemon(cfg_path);
@@ -527,7 +445,7 @@ static void t_alerts_fire_and_resolve(void)
 	const cJSON *a, *e;
 	size_t i;
 
-	if (daemon_pid <= 0 || journald <= 0)
+	if (daemon_pid <= 0 || jns.pid <= 0)
 		SKIP("no daemon");
 	sleeper = start_sleeper(6);
 	snprintf(file, sizeof(file), "%s/fill", mnt);
@@ -641,7 +559,7 @@ static void t_health_oom_alert(void)
 	int st = 0;
 	pid_t pid;
 
-	if (daemon_pid <= 0 || journald <= 0)
+	if (daemon_pid <= 0 || jns.pid <= 0)
 		SKIP("no daemon");
 	if (access("/sys/fs/bpf/perfagent/health/oom_victim", F_OK))
 		SKIP("the health probe has no oom:mark_victim source here");
@@ -1091,7 +1009,7 @@ static void t_loss_storm(void)
 		 "  \"journald\": { \"socket\": \"%s\" },\n"
 		 "  \"daemon\": { \"pid_file\": \"%s\", \"control_socket\": \"%s\",\n"
 		 "              \"state_dir\": \"%s/state\" },\n"
-		 "  \"rules\": [] }\n", dir, jsock, pidfile, sock, tmp);
+		 "  \"rules\": [] }\n", dir, jns.sock, pidfile, sock, tmp);
 	write_file(cfg, text);
 	pid = start_daemon(cfg);
 	CHECK(wait_ready(pid, 30000));
@@ -1261,7 +1179,7 @@ static void cleanup(void)
 	}
 	if (daemon_pid > 0)
 		stop_daemon(daemon_pid, SIGKILL);
-	stop_journald();
+	jns_stop(&jns);
 	if (mounted)
 		umount2(mnt, MNT_DETACH);
 	if (loopdev[0])
