@@ -256,7 +256,9 @@ static int stop_daemon(pid_t pid)
 	return st;
 }
 
-/* The config: probes off unless `probes` says otherwise, rules as given. */
+/* The config: probes off unless `probes` says otherwise, rules as given; no
+ * rotation by the daemon itself (the files are only the live ones).
+ */
 static void write_config(const char *path, const char *interval, const char *logdir,
 			 const char *probes, const char *more, const char *rules)
 {
@@ -265,7 +267,8 @@ static void write_config(const char *path, const char *interval, const char *log
 	snprintf(text, sizeof(text),
 		 "{ \"interval\": \"%s\",\n"
 		 "  \"probes\": %s,\n"
-		 "  \"logs\": { \"dir\": \"%s\", \"max_size\": \"1G\", \"max_total\": 0 },\n"
+		 "  \"logs\": { \"dir\": \"%s\", \"max_size\": \"1G\", \"max_total\": 0,"
+		 " \"daily\": false },\n"
 		 "  \"journald\": { \"socket\": \"%s\", \"enabled\": %s },\n"
 		 "  \"daemon\": { \"pid_file\": \"%s\", \"control_socket\": \"%s\",\n"
 		 "              \"state_dir\": \"%s/state\" },\n"
@@ -810,7 +813,7 @@ static void t_alert_command_hang_is_killed(void)
 			 "echo never > \"$1/finished\"\n", 0755) == 0);
 	snprintf(more, sizeof(more),
 		 "\"alert_command\": { \"path\": \"%s\", \"args\": [\"%s\", \"%s\"],"
-		 " \"timeout\": \"2s\", \"min_severity\": \"info\" },", script, hang, metrics);
+		 " \"timeout\": \"3s\", \"min_severity\": \"info\" },", script, hang, metrics);
 	/* A rule that fires at the first interval: the daemon's RSS is above 1K. */
 	write_config(cfg, "250ms", dir, NULL, more,
 		     "[ { \"name\": \"e2e-always\", \"metric\": \"agent.rss_bytes\", \"warn\": \"1K\" } ]");
