@@ -375,15 +375,55 @@ static double max_log_metric(const cJSON *metrics, const char *name)
 	return max;
 }
 
+/*
+ * The files of a stream after a loss of `dropped` lines: every seq from 1
+ * to the last is a line or inside a gap record, each gap record's range is
+ * exactly its line count, and the counts add up to `dropped`. *records:
+ * the lines that are not gap records.
+ */
+static bool gaps_are_the_holes(const char *dir, const char *stream, double dropped,
+			       double *records, char *why, size_t len)
+{
+	struct lc_scan s;
+	double lost = 0;
+	bool ok;
+	size_t g;
+
+	ok = audit_stream(dir, stream, &s, why, len);
+	for (g = 0; ok && g < s.ngaps; g++) {
+		const struct lc_gap *gap = &s.gaps[g];
+
+		if (!gap->has_range || gap->last - gap->first + 1 != gap->lines) {
+			snprintf(why, len, "a gap record of %llu lines for seqs %llu-%llu",
+				 (unsigned long long)gap->lines, (unsigned long long)gap->first,
+				 (unsigned long long)gap->last);
+			ok = false;
+		}
+		lost += (double)gap->lines;
+	}
+	if (ok && (double)s.lines[s.nlines - 1].seq != (double)s.nlines + lost) {
+		snprintf(why, len, "last seq %llu, %zu lines, %.0f lost",
+			 (unsigned long long)s.lines[s.nlines - 1].seq, s.nlines, lost);
+		ok = false;
+	}
+	if (ok && lost != dropped) {
+		snprintf(why, len, "gap records for %.0f lines, status says %.0f dropped", lost,
+			 dropped);
+		ok = false;
+	}
+	*records = (double)(s.nlines - s.ngaps);
+	lc_free(&s);
+	return ok;
+}
+
 static void t_log_disk_full(void)
 {
 	char cfg[320], dir[320], filler[320], why[512];
-	double i0, dropped_full, dropped, written, lost_stage, alerts_sent, alert_lines = 0;
-	double dropped_stream[3], log_lost_records = 0;
+	double i0, dropped_full, dropped, written, lost_stage, alerts_sent;
+	double dropped_stream[3], lines[3], log_lost_records = 0;
 	bool alerted = false;
 	cJSON *st, *arr;
 	const cJSON *e;
-	struct lc_scan s;
 	uint64_t end;
 	int i, rc;
 
@@ -453,35 +493,15 @@ static void t_log_disk_full(void)
 
 	/* Each stream: the seqs missing are exactly those its gap records name. */
 	for (i = 0; i < 3; i++) {
-		double gap_lines = 0;
-		size_t g;
-
-		CHECKF(audit_stream(dir, streams[i], &s, why, sizeof(why)), "%s: %s", streams[i],
-		       why);
-		for (g = 0; g < s.ngaps; g++) {
-			CHECKF(s.gaps[g].has_range &&
-			       s.gaps[g].last - s.gaps[g].first + 1 == s.gaps[g].lines,
-			       "%s: gap record of %llu lines for seqs %llu-%llu", streams[i],
-			       (unsigned long long)s.gaps[g].lines,
-			       (unsigned long long)s.gaps[g].first, (unsigned long long)s.gaps[g].last);
-			gap_lines += (double)s.gaps[g].lines;
-		}
-		/* seqs 1 to the last: each a line or a lost line, nothing else. */
-		CHECKF((double)s.lines[s.nlines - 1].seq == (double)s.nlines + gap_lines,
-		       "%s: last seq %llu, %zu lines, %.0f lost", streams[i],
-		       (unsigned long long)s.lines[s.nlines - 1].seq, s.nlines, gap_lines);
-		CHECKF(gap_lines == dropped_stream[i], "%s: gap records for %.0f lines, status "
-		       "says %.0f dropped", streams[i], gap_lines, dropped_stream[i]);
-		if (i == 2)
-			alert_lines = (double)(s.nlines - s.ngaps);
-		printf("# %s: %zu lines, %zu gap records for %.0f lost lines\n", streams[i],
-		       s.nlines - s.ngaps, s.ngaps, gap_lines);
-		lc_free(&s);
+		CHECKF(gaps_are_the_holes(dir, streams[i], dropped_stream[i], &lines[i], why,
+					  sizeof(why)), "%s: %s", streams[i], why);
+		printf("# %s: %.0f lines, %.0f lost and named by gap records\n", streams[i],
+		       lines[i], dropped_stream[i]);
 	}
 	CHECKF(dropped_stream[0] > 0, "no metrics line was lost");
 	/* Every alert delivered is a line of alerts.jsonl or one of its lost lines. */
-	CHECKF(alerts_sent >= 1 && alerts_sent == alert_lines + dropped_stream[2],
-	       "%.0f alerts sent, %.0f in alerts.jsonl, %.0f lost", alerts_sent, alert_lines,
+	CHECKF(alerts_sent >= 1 && alerts_sent == lines[2] + dropped_stream[2],
+	       "%.0f alerts sent, %.0f in alerts.jsonl, %.0f lost", alerts_sent, lines[2],
 	       dropped_stream[2]);
 
 	/* The loss is in the metrics and the "lost" records written after it. */
@@ -762,13 +782,13 @@ static int metric_intervals(const char *dir)
 	return n;
 }
 
-/* The first and last numbers of a file of numbers, one a line. */
+/* The first and last numbers of a file of numbers, one a line; how many. */
 static int first_last(const char *path, long *first, long *last)
 {
-	char *text = read_file(path), *p;
+	char *text = read_file(path), *p, *nl;
 	int n = 0;
 
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+	for (p = text; p && (nl = strchr(p, '\n')); p = nl + 1) {
 		long v = strtol(p, NULL, 10);
 
 		if (!n++)
@@ -777,6 +797,24 @@ static int first_last(const char *path, long *first, long *last)
 	}
 	free(text);
 	return n;
+}
+
+static long read_long(const char *path)
+{
+	char *text = read_file(path);
+	long v = text ? atol(text) : 0;
+
+	free(text);
+	return v;
+}
+
+static cJSON *read_json(const char *path)
+{
+	char *text = read_file(path);
+	cJSON *o = text ? cJSON_Parse(text) : NULL;
+
+	free(text);
+	return o;
 }
 
 /*
@@ -789,11 +827,12 @@ static void t_alert_command_hang_is_killed(void)
 	char cfg[320], dir[256], hang[256], script[256], more[1200], path[600], why[512];
 	char metrics[320];
 	long first = 0, last = 0, pid = 0;
-	double intervals;
+	double intervals, timed_out;
 	int samples, rc, iv;
 	uint64_t end;
 	struct lc_scan s;
-	cJSON *st, *alerts;
+	cJSON *st, *alerts, *o;
+	bool ok;
 
 	snprintf(dir, sizeof(dir), "%s/logs-hang", tmp);
 	snprintf(hang, sizeof(hang), "%s/hang", tmp);
@@ -823,25 +862,20 @@ static void t_alert_command_hang_is_killed(void)
 	while (now_ms() < end && count_lines(path) < 1 && alive(daemon_pid))
 		usleep(50000);
 	CHECKF(count_lines(path) == 1, "the command did not start: %s", read_file(daemon_out));
-	{
-		char *t = read_file(path);
-
-		pid = t ? atol(t) : 0;
-		free(t);
-	}
+	pid = read_long(path);
 	CHECK(pid > 1);
 
 	/* Killed at the timeout, by the daemon. */
 	end = now_ms() + WAIT_MS;
 	for (;;) {
 		st = status();
-		intervals = nfield(alert_command_stats(st), "timed_out");
+		timed_out = nfield(alert_command_stats(st), "timed_out");
 		cJSON_Delete(st);
-		if (intervals >= 1 || now_ms() > end)
+		if (timed_out >= 1 || now_ms() > end)
 			break;
 		usleep(100000);
 	}
-	CHECKF(intervals == 1, "timed_out %.0f", intervals);
+	CHECKF(timed_out == 1, "timed_out %.0f", timed_out);
 	end = now_ms() + WAIT_MS;
 	while (now_ms() < end && kill((pid_t)pid, 0) == 0)
 		usleep(50000);
@@ -849,15 +883,10 @@ static void t_alert_command_hang_is_killed(void)
 	snprintf(path, sizeof(path), "%s/finished", hang);
 	CHECK(access(path, F_OK) != 0);
 	snprintf(path, sizeof(path), "%s/stdin.json", hang);
-	{
-		char *t = read_file(path);
-		cJSON *o = t ? cJSON_Parse(t) : NULL;
-
-		free(t);
-		CHECKF(sfield_is(o, "rule", "e2e-always") && sfield_is(o, "state", "firing"),
-		       "the command's stdin is not the alert");
-		cJSON_Delete(o);
-	}
+	o = read_json(path);
+	ok = sfield_is(o, "rule", "e2e-always") && sfield_is(o, "state", "firing");
+	cJSON_Delete(o);
+	CHECKF(ok, "the command's stdin is not the alert");
 
 	/* While it hung, the intervals went on: the command saw metrics.jsonl grow. */
 	snprintf(path, sizeof(path), "%s/seen", hang);
