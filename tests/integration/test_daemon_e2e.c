@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon_test.h"
 #include "journald_ns.h"
 #include "logcheck.h"
 #include "metrics.h"
@@ -57,14 +58,6 @@ static bool bpffs_was_mounted, mounted;
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
@@ -77,31 +70,6 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n);
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -110,56 +78,6 @@ static void write_file(const char *path, const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
-}
-
-/* Every line of a JSON Lines text (complete lines only) in an array. */
-static cJSON *parse_lines(char *text)
-{
-	cJSON *arr = cJSON_CreateArray();
-	char *line, *nl;
-
-	for (line = text; text && (nl = strchr(line, '\n')); line = nl + 1) {
-		cJSON *o;
-
-		*nl = '\0';
-		o = cJSON_Parse(line);
-		if (o)
-			cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-static cJSON *read_jsonl(const char *dir, const char *name)
-{
-	char path[512], *text;
-	cJSON *arr;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	text = read_file(path);
-	arr = parse_lines(text);
-	free(text);
-	return arr;
-}
-
-static const char *sfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool sfield_is(const cJSON *o, const char *k, const char *want)
-{
-	const char *v = sfield(o, k);
-
-	return v && !strcmp(v, want);
-}
-
-static double nfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 /* "2026-11-22T02:30:00.123456Z" -> microseconds since the epoch. */
@@ -193,50 +111,12 @@ static cJSON *journal(const char *args)
 
 static pid_t start_daemon(const char *config)
 {
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int out = open(daemon_out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(out, 1);
-		dup2(out, 2);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("INVOCATION_ID");
-		execl(perfagent, perfagent, "--daemon", "--foreground", "--config", config,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return dt_start(perfagent, config, daemon_out);
 }
 
-/* One request over the control socket, as `perfagent status` makes it. */
 static cJSON *status(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[1 << 20];
-	size_t len = 0;
-	ssize_t r;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return NULL;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		close(fd);
-		return NULL;
-	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || write(fd, "status\n", 7) != 7) {
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	close(fd);
-	buf[len] = '\0';
-	return cJSON_Parse(buf);
+	return dt_status(sock);
 }
 
 /* Until the daemon answers status (it is then past its start-up). */
@@ -263,36 +143,15 @@ static bool wait_ready(pid_t pid, int timeout_ms)
 
 static int stop_daemon(pid_t pid, int sig)
 {
-	int st = -1;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, sig);
-	waitpid(pid, &st, 0);
-	return st;
+	return dt_stop(pid, sig);
 }
 
 /* ---- the workloads ---------------------------------------------------- */
 
-/* A child named SLEEPER_COMM: `slow_s` seconds of 30 ms sleeps, then 200 us
- * sleeps until killed.
- */
+/* SLEEPER_COMM: slow_s seconds of slow sleeps, then fast ones. */
 static pid_t start_sleeper(int slow_s)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct timespec slow = { 0, 30 * 1000000 }, fast = { 0, 200 * 1000 };
-		uint64_t until = now_ms() + (uint64_t)slow_s * 1000;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, SLEEPER_COMM);
-		while (now_ms() < until)
-			nanosleep(&slow, NULL);
-		for (;;)
-			nanosleep(&fast, NULL);
-	}
-	return pid;
+	return dt_start_sleeper(SLEEPER_COMM, slow_s);
 }
 
 static int make_loop_fs(void)
@@ -373,18 +232,6 @@ static void write_config(const char *path, const char *extra_rules)
 }
 
 /* ---- cases ------------------------------------------------------------ */
-
-/* Alerts of `rule` in alerts.jsonl with this state. */
-static int count_alerts(const cJSON *alerts, const char *rule, const char *state)
-{
-	const cJSON *a;
-	int n = 0;
-
-	cJSON_ArrayForEach(a, alerts)
-		if (sfield_is(a, "rule", rule) && sfield_is(a, "state", state))
-			n++;
-	return n;
-}
 
 static bool wait_alerts(const char *const *rules, size_t n, const char *state, int timeout_ms)
 {

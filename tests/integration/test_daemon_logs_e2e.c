@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon_test.h"
 #include "journald_ns.h"
 #include "logcheck.h"
 
@@ -55,39 +56,6 @@ static const char *const streams[3] = { "metrics", "events", "alerts" };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n);
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 static int write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -101,51 +69,22 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	return ret;
 }
 
-/* Every complete line of a JSON Lines file, parsed, in an array. */
-static cJSON *read_jsonl(const char *path)
+/* A JSON Lines file as an array of its lines; empty when absent. */
+static cJSON *read_path(const char *path)
 {
-	cJSON *arr = cJSON_CreateArray();
-	char *text = read_file(path), *line, *nl;
+	char *text = read_file(path);
+	cJSON *arr = parse_lines(text);
 
-	for (line = text; text && (nl = strchr(line, '\n')); line = nl + 1) {
-		cJSON *o;
-
-		*nl = '\0';
-		o = cJSON_Parse(line);
-		if (o)
-			cJSON_AddItemToArray(arr, o);
-	}
 	free(text);
 	return arr;
 }
 
 static cJSON *read_stream(const char *dir, const char *stream)
 {
-	char path[512];
+	char name[64];
 
-	snprintf(path, sizeof(path), "%s/%s.jsonl", dir, stream);
-	return read_jsonl(path);
-}
-
-static const char *sfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool sfield_is(const cJSON *o, const char *k, const char *want)
-{
-	const char *v = sfield(o, k);
-
-	return v && !strcmp(v, want);
-}
-
-static double nfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+	snprintf(name, sizeof(name), "%s.jsonl", stream);
+	return read_jsonl(dir, name);
 }
 
 static int count_lines(const char *path)
@@ -163,46 +102,12 @@ static int count_lines(const char *path)
 
 static pid_t start_daemon(const char *config)
 {
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int out = open(daemon_out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(out, 1);
-		dup2(out, 2);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("INVOCATION_ID");
-		execl(perfagent, perfagent, "--daemon", "--foreground", "--config", config,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return dt_start(perfagent, config, daemon_out);
 }
 
-/* One request over the control socket, as `perfagent status --json` makes it. */
 static cJSON *status(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[1 << 20];
-	size_t len = 0;
-	ssize_t r;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return NULL;
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || write(fd, "status\n", 7) != 7) {
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	close(fd);
-	buf[len] = '\0';
-	return cJSON_Parse(buf);
+	return dt_status(sock);
 }
 
 static double status_intervals(void)
@@ -247,13 +152,7 @@ static bool wait_intervals(pid_t pid, double n, int timeout_ms)
 
 static int stop_daemon(pid_t pid)
 {
-	int st = -1;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-	return st;
+	return dt_stop(pid, SIGTERM);
 }
 
 /* The config: probes off unless `probes` says otherwise, rules as given; no
@@ -526,40 +425,6 @@ static void t_log_disk_full(void)
 
 /* ---- 2. the alert command --------------------------------------------- */
 
-/* A child named SLEEPER_COMM: `slow_s` seconds of 30 ms sleeps, then 200 us
- * sleeps until killed.
- */
-static pid_t start_sleeper(int slow_s)
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		struct timespec slow = { 0, 30 * 1000000 }, fast = { 0, 200 * 1000 };
-		uint64_t until = now_ms() + (uint64_t)slow_s * 1000;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, SLEEPER_COMM);
-		while (now_ms() < until)
-			nanosleep(&slow, NULL);
-		for (;;)
-			nanosleep(&fast, NULL);
-	}
-	return pid;
-}
-
-static int count_alerts(const cJSON *alerts, const char *rule, const char *state)
-{
-	const cJSON *a;
-	int n = 0;
-
-	cJSON_ArrayForEach(a, alerts)
-		if (sfield_is(a, "rule", rule) && sfield_is(a, "state", state))
-			n++;
-	return n;
-}
-
 static bool wait_alert(const char *dir, const char *rule, const char *state, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
@@ -663,7 +528,7 @@ static void t_alert_command_gets_each_alert(void)
 	daemon_pid = start_daemon(cfg);
 	CHECKF(wait_intervals(daemon_pid, 1, WAIT_MS), "daemon not ticking: %s",
 	       read_file(daemon_out));
-	sleeper = start_sleeper(5);
+	sleeper = dt_start_sleeper(SLEEPER_COMM, 5);
 	CHECKF(wait_alert(dir, "e2e-syscall-slow", "firing", WAIT_MS), "no firing alert");
 	CHECKF(wait_alert(dir, "e2e-syscall-slow", "resolved", WAIT_MS), "no resolved alert");
 	kill(sleeper, SIGKILL);
@@ -924,7 +789,7 @@ static void t_alert_command_hang_is_killed(void)
 
 static int events_in_file(const char *path, const char *event)
 {
-	cJSON *ev = read_jsonl(path);
+	cJSON *ev = read_path(path);
 	const cJSON *e;
 	int n = 0;
 
@@ -1070,7 +935,7 @@ static void t_logrotate_and_sighup(void)
 				snprintf(old, sizeof(old), "%s/alerts.jsonl.%d", dir, r + 1);
 			else
 				snprintf(old, sizeof(old), "%s/alerts.jsonl", dir);
-			part = read_jsonl(old);
+			part = read_path(old);
 			while ((e = cJSON_DetachItemFromArray(part, 0)))
 				cJSON_AddItemToArray(all, e);
 			cJSON_Delete(part);
