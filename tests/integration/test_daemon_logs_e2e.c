@@ -254,6 +254,8 @@ static bool journal_has_log_loss_alert(void)
 
 	cJSON_ArrayForEach(e, arr)
 		if (sfield_is(e, "PERFAGENT_STATE", "firing") &&
+		    sfield_is(e, "PERFAGENT_KIND", "loss") &&
+		    sfield_is(e, "PERFAGENT_METRIC", "events.loss_ratio") &&
 		    sfield_is(e, "PERFAGENT_LABEL_SOURCE", "log"))
 			found = true;
 	cJSON_Delete(arr);
