@@ -50,6 +50,7 @@ static const char *perfagent;
 static char tmp[128], sock[256], pidfile[256], daemon_out[256], full_mnt[256];
 static struct journald_ns jns;
 static pid_t daemon_pid = -1, sleeper = -1;
+static pid_t hang_pid = -1;	/* the hanging alert command, its own process group */
 static bool bpffs_was_mounted, full_mounted;
 
 static const char *const streams[3] = { "metrics", "events", "alerts" };
@@ -712,9 +713,11 @@ static void t_alert_command_hang_is_killed(void)
 			 "trap '' TERM\n"
 			 "cat > \"$1/stdin.json\"\n"
 			 "echo $$ > \"$1/pid\"\n"
-			 "while :; do\n"
+			 "i=0\n"
+			 "while [ $i -lt 1200 ]; do\n"	/* 2 min: never left behind for long */
 			 "  wc -l < \"$2\" >> \"$1/seen\"\n"
 			 "  sleep 0.1\n"
+			 "  i=$((i + 1))\n"
 			 "done\n"
 			 "echo never > \"$1/finished\"\n", 0755) == 0);
 	snprintf(more, sizeof(more),
@@ -731,6 +734,7 @@ static void t_alert_command_hang_is_killed(void)
 	CHECKF(count_lines(path) == 1, "the command did not start: %s", read_file(daemon_out));
 	pid = read_long(path);
 	CHECK(pid > 1);
+	hang_pid = (pid_t)pid;
 
 	/* Killed at the timeout, by the daemon. */
 	end = now_ms() + WAIT_MS;
@@ -747,6 +751,7 @@ static void t_alert_command_hang_is_killed(void)
 	while (now_ms() < end && kill((pid_t)pid, 0) == 0)
 		usleep(50000);
 	CHECKF(kill((pid_t)pid, 0) != 0 && errno == ESRCH, "the command (pid %ld) still runs", pid);
+	hang_pid = -1;
 	snprintf(path, sizeof(path), "%s/finished", hang);
 	CHECK(access(path, F_OK) != 0);
 	snprintf(path, sizeof(path), "%s/stdin.json", hang);
@@ -961,6 +966,12 @@ static void stop_leftovers(void)
 	if (daemon_pid > 0)
 		stop_daemon(daemon_pid);
 	daemon_pid = -1;
+	/* Not our child: the daemon's. Should the case fail before the
+	 * daemon killed it, it must not outlive the test.
+	 */
+	if (hang_pid > 0)
+		kill(-hang_pid, SIGKILL);
+	hang_pid = -1;
 	if (full_mounted)
 		umount2(full_mnt, MNT_DETACH);
 	full_mounted = false;
