@@ -54,6 +54,7 @@ LIB		:= $(BUILD)/libperfagent.a
 
 TEST_SRCS	:= $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
 TEST_BINS	:= $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
+TEST_LIB_HDRS	:= $(wildcard tests/lib/*.h)
 TEST_HELPERS	:= $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all tests check bench module module-clean clean
@@ -79,10 +80,10 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/perfagent: $(BUILD)/agent/main.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/lib/check.h | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TEST_LIB_HDRS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/lib $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/integration/%.c $(LIB) tests/lib/check.h | $(BUILD)/tests
+$(BUILD)/tests/%: tests/integration/%.c $(LIB) $(TEST_LIB_HDRS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/lib $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 # Small workload programs the tests drive; static so they also run in the VM.

@@ -614,21 +614,25 @@ static char *gap_body(const struct log_gap *g)
 }
 
 /* Try to put the pending gap record in-band; it is kept for later on failure. */
-static void write_gap_locked(struct logwriter *lw, struct stream *s, uint64_t now)
+static int write_gap_locked(struct logwriter *lw, struct stream *s, uint64_t now)
 {
 	char *body = gap_body(&s->gap);
 	const char *members;
 	size_t mlen, len;
+	int ret = -ENOMEM;
 
 	if (!body)
-		return;
+		return ret;
 	members = object_members(body, strlen(body), &mlen);
-	if (members && emit_locked(lw, s, now, now, s->next_seq, members, mlen, &len) == 0) {
+	if (members)
+		ret = emit_locked(lw, s, now, now, s->next_seq, members, mlen, &len);
+	if (members && ret == 0) {
 		s->next_seq++;
 		s->st.gap_records++;
 		memset(&s->gap, 0, sizeof(s->gap));
 	}
 	free(body);
+	return ret;
 }
 
 int logwriter_write(struct logwriter *lw, enum log_stream id, uint64_t ts_ns,
@@ -648,10 +652,17 @@ int logwriter_write(struct logwriter *lw, enum log_stream id, uint64_t ts_ns,
 	s = &lw->s[id];
 	pthread_mutex_lock(&s->lock);
 	now = lw->clock();
-	if (s->gap.lines)
-		write_gap_locked(lw, s, now);
+	/*
+	 * While a gap is open, no line goes out before its gap record: a short
+	 * line may fit in what a full disk has left where the record does not,
+	 * and the gap's seq range must never span a line that was written.
+	 */
+	ret = s->gap.lines ? write_gap_locked(lw, s, now) : 0;
 	seq = s->next_seq++;
-	ret = emit_locked(lw, s, now, ts_ns ? ts_ns : now, seq, members, mlen, &linelen);
+	if (ret == 0)
+		ret = emit_locked(lw, s, now, ts_ns ? ts_ns : now, seq, members, mlen, &linelen);
+	else if (format_line(lw, s, ts_ns ? ts_ns : now, seq, members, mlen, &linelen))
+		linelen = mlen + ENVELOPE_MAX;
 	if (ret)
 		note_drop(s, seq, linelen, ret, now);
 	pthread_mutex_unlock(&s->lock);

@@ -19,7 +19,9 @@
  *   truncates it and records it in a gap record.
  * - A line that cannot be written (disk full, file cannot be opened) is
  *   counted, its seq is skipped, and when writing works again a gap record
- *   with the count and the seq range goes in-band before the next line.
+ *   with the count and the seq range goes in-band before the next line
+ *   (no line is written while its gap record cannot be, so the range holds
+ *   exactly the lines lost).
  *
  * Writes are thread-safe (one lock per stream).
  */

@@ -40,10 +40,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon_test.h"
+#include "journald_ns.h"
 #include "logcheck.h"
 #include "metrics.h"
 
-#define JOURNALD	"/lib/systemd/systemd-journald"
 #define PIN_ROOT	"/sys/fs/bpf/perfagent"
 #define BPF_FS_MAGIC	0xcafe4a11
 #define SLEEPER_COMM	"pa-e2e-sleeper"
@@ -51,19 +52,11 @@
 static const char *perfagent;
 static char tmp[128], cfg_path[256], logs[256], mnt[256], img[256], sock[256];
 static char pidfile[256], daemon_out[256], loopdev[64];
-static char ns[64], jdir[160], jsock[200];
-static pid_t journald = -1, daemon_pid = -1, sleeper = -1;
+static struct journald_ns jns;
+static pid_t daemon_pid = -1, sleeper = -1;
 static bool bpffs_was_mounted, mounted;
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -77,31 +70,6 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n);
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -110,56 +78,6 @@ static void write_file(const char *path, const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
-}
-
-/* Every line of a JSON Lines text (complete lines only) in an array. */
-static cJSON *parse_lines(char *text)
-{
-	cJSON *arr = cJSON_CreateArray();
-	char *line, *nl;
-
-	for (line = text; text && (nl = strchr(line, '\n')); line = nl + 1) {
-		cJSON *o;
-
-		*nl = '\0';
-		o = cJSON_Parse(line);
-		if (o)
-			cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-static cJSON *read_jsonl(const char *dir, const char *name)
-{
-	char path[512], *text;
-	cJSON *arr;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	text = read_file(path);
-	arr = parse_lines(text);
-	free(text);
-	return arr;
-}
-
-static const char *sfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool sfield_is(const cJSON *o, const char *k, const char *want)
-{
-	const char *v = sfield(o, k);
-
-	return v && !strcmp(v, want);
-}
-
-static double nfield(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 /* "2026-11-22T02:30:00.123456Z" -> microseconds since the epoch. */
@@ -176,149 +94,29 @@ static uint64_t iso_us(const char *s)
 	return (uint64_t)timegm(&tm) * 1000000 + us;
 }
 
-/* ---- journald --------------------------------------------------------- */
-
-static int start_journald(void)
-{
-	struct stat st;
-	int i;
-
-	snprintf(ns, sizeof(ns), "pa-daemon-e2e-%d", (int)getpid());
-	snprintf(jdir, sizeof(jdir), "/run/systemd/journal.%s", ns);
-	snprintf(jsock, sizeof(jsock), "%s/socket", jdir);
-	fflush(NULL);
-	journald = fork();
-	if (journald < 0)
-		return -1;
-	if (journald == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(JOURNALD, JOURNALD, ns, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 1000; i++) {
-		if (stat(jsock, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		if (waitpid(journald, NULL, WNOHANG) == journald) {
-			journald = -1;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static void stop_journald(void)
-{
-	char machine_id[64] = "", path[256];
-	FILE *f;
-
-	if (journald > 0) {
-		kill(journald, SIGTERM);
-		waitpid(journald, NULL, 0);
-		journald = -1;
-	}
-	if (!ns[0])
-		return;
-	f = fopen("/etc/machine-id", "r");
-	if (f) {
-		if (fscanf(f, "%63s", machine_id) != 1)
-			machine_id[0] = '\0';
-		fclose(f);
-	}
-	if (machine_id[0]) {
-		snprintf(path, sizeof(path), "/var/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-		snprintf(path, sizeof(path), "/run/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-	}
-	lc_rmtree(jdir);
-}
+/* ---- journald ------------------------------------------------------- */
 
 /* The journal's perfagent entries matching the extra journalctl arguments. */
 static cJSON *journal(const char *args)
 {
-	char cmd[512], *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char all[512];
 	cJSON *arr;
-	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "journalctl --namespace=%s --sync >/dev/null 2>&1; "
-		 "journalctl --namespace=%s --no-pager --all -o json -t perfagent %s 2>/dev/null",
-		 ns, ns, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return cJSON_CreateArray();
-	do {
-		if (len + 65536 + 1 > cap) {
-			char *nb = realloc(text, cap = cap ? 2 * cap : 1 << 20);
-
-			if (!nb)
-				break;
-			text = nb;
-		}
-		n = fread(text + len, 1, cap - len - 1, p);
-		len += n;
-	} while (n);
-	pclose(p);
-	if (text)
-		text[len] = '\0';
-	arr = parse_lines(text);
-	free(text);
-	return arr;
+	snprintf(all, sizeof(all), "-t perfagent %s", args);
+	arr = jns_read(&jns, all);
+	return arr ? arr : cJSON_CreateArray();
 }
 
 /* ---- the daemon ------------------------------------------------------- */
 
 static pid_t start_daemon(const char *config)
 {
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int out = open(daemon_out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(out, 1);
-		dup2(out, 2);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("INVOCATION_ID");
-		execl(perfagent, perfagent, "--daemon", "--foreground", "--config", config,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return dt_start(perfagent, config, daemon_out);
 }
 
-/* One request over the control socket, as `perfagent status` makes it. */
 static cJSON *status(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[1 << 20];
-	size_t len = 0;
-	ssize_t r;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return NULL;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		close(fd);
-		return NULL;
-	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || write(fd, "status\n", 7) != 7) {
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	close(fd);
-	buf[len] = '\0';
-	return cJSON_Parse(buf);
+	return dt_status(sock);
 }
 
 /* Until the daemon answers status (it is then past its start-up). */
@@ -345,36 +143,15 @@ static bool wait_ready(pid_t pid, int timeout_ms)
 
 static int stop_daemon(pid_t pid, int sig)
 {
-	int st = -1;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, sig);
-	waitpid(pid, &st, 0);
-	return st;
+	return dt_stop(pid, sig);
 }
 
 /* ---- the workloads ---------------------------------------------------- */
 
-/* A child named SLEEPER_COMM: `slow_s` seconds of 30 ms sleeps, then 200 us
- * sleeps until killed.
- */
+/* SLEEPER_COMM: slow_s seconds of slow sleeps, then fast ones. */
 static pid_t start_sleeper(int slow_s)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct timespec slow = { 0, 30 * 1000000 }, fast = { 0, 200 * 1000 };
-		uint64_t until = now_ms() + (uint64_t)slow_s * 1000;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, SLEEPER_COMM);
-		while (now_ms() < until)
-			nanosleep(&slow, NULL);
-		for (;;)
-			nanosleep(&fast, NULL);
-	}
-	return pid;
+	return dt_start_sleeper(SLEEPER_COMM, slow_s);
 }
 
 static int make_loop_fs(void)
@@ -449,24 +226,12 @@ static void write_config(const char *path, const char *extra_rules)
 		 "      \"message\": \"filesystem {mountpoint} full in {value}\" }%s\n"
 		 "  ]\n"
 		 "}\n",
-		 SLEEPER_COMM, mnt, logs, jsock, pidfile, sock, tmp, mnt, mnt,
+		 SLEEPER_COMM, mnt, logs, jns.sock, pidfile, sock, tmp, mnt, mnt,
 		 extra_rules ? extra_rules : "");
 	write_file(path, text);
 }
 
 /* ---- cases ------------------------------------------------------------ */
-
-/* Alerts of `rule` in alerts.jsonl with this state. */
-static int count_alerts(const cJSON *alerts, const char *rule, const char *state)
-{
-	const cJSON *a;
-	int n = 0;
-
-	cJSON_ArrayForEach(a, alerts)
-		if (sfield_is(a, "rule", rule) && sfield_is(a, "state", state))
-			n++;
-	return n;
-}
 
 static bool wait_alerts(const char *const *rules, size_t n, const char *state, int timeout_ms)
 {
@@ -510,8 +275,8 @@ static const char *const rules_all[] = { "e2e-syscall-slow", "e2e-fs-used", "e2e
 
 static void t_daemon_starts(void)
 {
-	if (start_journald())
-		SKIP("cannot start %s in a namespace", JOURNALD);
+	if (jns_start(&jns, "pa-daemon-e2e"))
+		SKIP("cannot start %s in a namespace", JNS_JOURNALD);
 	CHECK(make_loop_fs() == 0);
 	write_config(cfg_path, NULL);
 	daemon_pid = start_daemon(cfg_path);
@@ -527,7 +292,7 @@ static void t_alerts_fire_and_resolve(void)
 	const cJSON *a, *e;
 	size_t i;
 
-	if (daemon_pid <= 0 || journald <= 0)
+	if (daemon_pid <= 0 || jns.pid <= 0)
 		SKIP("no daemon");
 	sleeper = start_sleeper(6);
 	snprintf(file, sizeof(file), "%s/fill", mnt);
@@ -641,7 +406,7 @@ static void t_health_oom_alert(void)
 	int st = 0;
 	pid_t pid;
 
-	if (daemon_pid <= 0 || journald <= 0)
+	if (daemon_pid <= 0 || jns.pid <= 0)
 		SKIP("no daemon");
 	if (access("/sys/fs/bpf/perfagent/health/oom_victim", F_OK))
 		SKIP("the health probe has no oom:mark_victim source here");
@@ -1091,7 +856,7 @@ static void t_loss_storm(void)
 		 "  \"journald\": { \"socket\": \"%s\" },\n"
 		 "  \"daemon\": { \"pid_file\": \"%s\", \"control_socket\": \"%s\",\n"
 		 "              \"state_dir\": \"%s/state\" },\n"
-		 "  \"rules\": [] }\n", dir, jsock, pidfile, sock, tmp);
+		 "  \"rules\": [] }\n", dir, jns.sock, pidfile, sock, tmp);
 	write_file(cfg, text);
 	pid = start_daemon(cfg);
 	CHECK(wait_ready(pid, 30000));
@@ -1261,7 +1026,7 @@ static void cleanup(void)
 	}
 	if (daemon_pid > 0)
 		stop_daemon(daemon_pid, SIGKILL);
-	stop_journald();
+	jns_stop(&jns);
 	if (mounted)
 		umount2(mnt, MNT_DETACH);
 	if (loopdev[0])

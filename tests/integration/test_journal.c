@@ -23,12 +23,10 @@
 
 #include "check.h"
 #include "logcheck.h"
+#include "journald_ns.h"
 #include "journal.h"
 
-#define JOURNALD "/lib/systemd/systemd-journald"
-
-static char ns[64], run_dir[128], sock[160];
-static pid_t journald = -1;
+static struct journald_ns jns;
 
 static const struct alert_label x_labels[] = { { "device", "sda" }, { "mount-point", "/" } };
 
@@ -41,110 +39,10 @@ static struct alert make_alert(const char *rule, enum alert_severity sev, enum a
 	};
 }
 
-static int start_journald(void)
-{
-	struct stat st;
-	int i;
-
-	snprintf(ns, sizeof(ns), "perfagent-test-%d", (int)getpid());
-	snprintf(run_dir, sizeof(run_dir), "/run/systemd/journal.%s", ns);
-	snprintf(sock, sizeof(sock), "%s/socket", run_dir);
-	fflush(NULL);
-	journald = fork();
-	if (journald < 0)
-		return -1;
-	if (journald == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		/* Gone with the test, even if the test dies. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(JOURNALD, JOURNALD, ns, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 1000; i++) {
-		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		if (waitpid(journald, NULL, WNOHANG) == journald) {
-			journald = -1;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static void stop_journald(void)
-{
-	char machine_id[64] = "", path[256];
-	FILE *f;
-
-	if (journald > 0) {
-		kill(journald, SIGTERM);
-		waitpid(journald, NULL, 0);
-		journald = -1;
-	}
-	if (!ns[0])
-		return;
-	f = fopen("/etc/machine-id", "r");
-	if (f) {
-		if (fscanf(f, "%63s", machine_id) != 1)
-			machine_id[0] = '\0';
-		fclose(f);
-	}
-	if (machine_id[0]) {
-		snprintf(path, sizeof(path), "/var/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-		snprintf(path, sizeof(path), "/run/log/journal/%s.%s", machine_id, ns);
-		lc_rmtree(path);
-	}
-	lc_rmtree(run_dir);
-}
-
 /* Entries journalctl prints for the arguments, as a JSON array. */
 static cJSON *journalctl(const char *args)
 {
-	char cmd[512], *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	cJSON *arr = cJSON_CreateArray();
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "journalctl --namespace=%s --sync >/dev/null 2>&1; "
-		 "journalctl --namespace=%s --no-pager --all -o json %s 2>/dev/null", ns, ns, args);
-	p = popen(cmd, "r");
-	if (!p || !arr) {
-		if (p)
-			pclose(p);
-		cJSON_Delete(arr);
-		return NULL;
-	}
-	for (;;) {
-		if (len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = realloc(buf, cap);
-		}
-		n = fread(buf + len, 1, cap - len - 1, p);
-		if (!n)
-			break;
-		len += n;
-	}
-	pclose(p);
-	buf[len] = '\0';
-	for (char *line = buf, *nl; *line; line = nl + 1) {
-		cJSON *o;
-
-		nl = strchr(line, '\n');
-		if (!nl)
-			nl = line + strlen(line) - 1;
-		else
-			*nl = '\0';
-		o = cJSON_Parse(line);
-		if (o)
-			cJSON_AddItemToArray(arr, o);
-	}
-	free(buf);
-	return arr;
+	return jns_read(&jns, args);
 }
 
 static const char *field(const cJSON *entry, const char *key)
@@ -189,7 +87,7 @@ static void t_alerts_found_by_priority_and_rule(void)
 	cJSON *arr;
 	int firing = 0, cleared = 0;
 
-	j = journal_open(sock);
+	j = journal_open(jns.sock);
 	CHECK(j);
 	warn.message = "disk sda: await 87.5 ms is above 50 ms";
 	CHECK(send(j, &warn) == JOURNAL_SENT);
@@ -260,7 +158,7 @@ static void t_multiline_and_oversized_entries(void)
 	big.labels = &blob;
 	big.nlabels = 1;
 	multi.message = "first line\nsecond line";
-	j = journal_open(sock);
+	j = journal_open(jns.sock);
 	CHECK(j);
 	CHECK(send(j, &multi) == JOURNAL_SENT);
 	CHECK(send(j, &big) == JOURNAL_SENT);
@@ -296,7 +194,7 @@ static void t_without_journal_falls_back_to_syslog(void)
 	int status;
 	pid_t pid;
 
-	snprintf(devlog, sizeof(devlog), "%s/dev-log", run_dir);
+	snprintf(devlog, sizeof(devlog), "%s/dev-log", jns.dir);
 	fflush(NULL);
 	pid = fork();
 	CHECK(pid >= 0);
@@ -336,22 +234,20 @@ static void t_without_journal_falls_back_to_syslog(void)
 
 int main(void)
 {
-	struct stat st;
-
-	if (geteuid() != 0 || stat(JOURNALD, &st) || system("command -v journalctl >/dev/null")) {
+	if (!jns_available()) {
 		printf("skip - t_alerts_found_by_priority_and_rule\n");
-		fprintf(stderr, "# skip: needs root, %s and journalctl\n", JOURNALD);
+		fprintf(stderr, "# skip: needs root, %s and journalctl\n", JNS_JOURNALD);
 		return 0;
 	}
-	if (start_journald()) {
-		fprintf(stderr, "# %s %s did not create %s\n", JOURNALD, ns, sock);
+	if (jns_start(&jns, "perfagent-test")) {
+		fprintf(stderr, "# %s %s did not create %s\n", JNS_JOURNALD, jns.name, jns.sock);
 		printf("not ok - start_journald\n");
-		stop_journald();
+		jns_stop(&jns);
 		return 1;
 	}
 	RUN(t_alerts_found_by_priority_and_rule);
 	RUN(t_multiline_and_oversized_entries);
 	RUN(t_without_journal_falls_back_to_syslog);
-	stop_journald();
+	jns_stop(&jns);
 	CHECK_EXIT();
 }

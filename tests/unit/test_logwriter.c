@@ -11,7 +11,9 @@
 #include <fnmatch.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -803,6 +805,74 @@ static void t_disk_full_counts_and_reports_the_gap(void)
 	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
 }
 
+/*
+ * A full disk leaves some room in the live file's last block: a short line
+ * may fit where the pending gap record does not. The gap record must still
+ * come first, or the next drop would widen its seq range over the line
+ * that was written. RLIMIT_FSIZE makes that room exact (EFBIG, not ENOSPC:
+ * the writer treats both alike).
+ */
+static void small_line_case(void)
+{
+	struct logwriter_config cfg = { 0 };
+	struct logwriter_stats st;
+	struct rlimit rl;
+	struct logwriter *lw;
+	struct lc_scan s;
+	char why[160];
+	uint64_t max;
+	size_t g;
+	int i;
+
+	signal(SIGXFSZ, SIG_IGN);
+	lw = open_lw(&cfg);
+	CHECK(lw);
+	for (i = 0; i < 5; i++)
+		CHECK(put(lw, LOG_METRICS, 0, i, 300) == 0);
+	logwriter_get_stats(lw, LOG_METRICS, &st);
+	/* Room for one short line (~100 bytes), not for a gap record (~200). */
+	CHECK(getrlimit(RLIMIT_FSIZE, &rl) == 0);
+	rl.rlim_cur = st.file_bytes + 150;
+	CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+	CHECK(put(lw, LOG_METRICS, 0, i++, 300) != 0);		/* the gap opens */
+	put(lw, LOG_METRICS, 0, i++, 10);			/* fits, the gap record not */
+	put(lw, LOG_METRICS, 0, i++, 300);
+	rl.rlim_cur = rl.rlim_max;
+	CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+	CHECK(put(lw, LOG_METRICS, 0, i++, 300) == 0);
+	logwriter_get_stats(lw, LOG_METRICS, &st);
+	logwriter_close(lw);
+
+	CHECK(lc_scan_stream(dir, "metrics", &s) == 0);
+	CHECKF(lc_audit(&s, 1, &max, why, sizeof(why)) == 0, "%s", why);
+	for (g = 0; g < s.ngaps; g++)
+		CHECKF(s.gaps[g].last - s.gaps[g].first + 1 == s.gaps[g].lines,
+		       "a gap record of %llu lines for seqs %llu-%llu",
+		       (unsigned long long)s.gaps[g].lines, (unsigned long long)s.gaps[g].first,
+		       (unsigned long long)s.gaps[g].last);
+	CHECKF(max == s.nlines + st.lines_dropped, "last seq %llu, %zu lines, %llu dropped",
+	       (unsigned long long)max, s.nlines, (unsigned long long)st.lines_dropped);
+	lc_free(&s);
+}
+
+static void t_gap_record_comes_before_a_short_line(void)
+{
+	int status;
+	pid_t pid;
+
+	fresh_dir();
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* The file size limit stays in this process. */
+		small_line_case();
+		_exit(check_case_failed ? 1 : 0);
+	}
+	waitpid(pid, &status, 0);
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
 /* A failed CHECK returns early: the directory is removed here either way. */
 #define RUN_CLEAN(fn)                                                          \
 	do {                                                                   \
@@ -830,5 +900,6 @@ int main(void)
 	RUN_CLEAN(t_one_writer_per_directory);
 	RUN_CLEAN(t_threads_share_a_stream);
 	RUN_CLEAN(t_disk_full_counts_and_reports_the_gap);
+	RUN_CLEAN(t_gap_record_comes_before_a_short_line);
 	CHECK_EXIT();
 }
