@@ -466,7 +466,8 @@ int health_probe_open(struct health_probe **out, const struct health_probe_opts 
 		goto fail;
 	stage = "stream";
 	if ((ret = probe_stream_open(&p->stream, p->skel->maps.health_events, ringbuf,
-				     PERF_BUFFER_PAGES, sizeof(struct pa_health_event), deliver, p)))
+				     PERF_BUFFER_PAGES, sizeof(struct pa_health_event),
+				     deliver, p)))
 		goto fail;
 	attached = attach_sources(p, btf);
 	if (!attached) {

@@ -181,7 +181,8 @@ int trace_cli_run(const struct trace_cli_ops *ops, void *ctx, uint64_t interval_
 	return 0;
 }
 
-int trace_cli_trace(const struct trace_cli_ops *ops, void *ctx, const struct trace_cli_output *out)
+int trace_cli_trace(const struct trace_cli_ops *ops, void *ctx,
+		    const struct trace_cli_output *out)
 {
 	char err[512];
 

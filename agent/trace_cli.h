@@ -93,6 +93,7 @@ int trace_cli_run(const struct trace_cli_ops *ops, void *ctx, uint64_t interval_
 /* BPF ready, the probe open, Ctrl-C caught, announced, run: the exit code
  * (0 or 1). The caller closes the probe, opened or not.
  */
-int trace_cli_trace(const struct trace_cli_ops *ops, void *ctx, const struct trace_cli_output *out);
+int trace_cli_trace(const struct trace_cli_ops *ops, void *ctx,
+		    const struct trace_cli_output *out);
 
 #endif

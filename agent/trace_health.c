@@ -575,7 +575,8 @@ static int wait_events(void *ctx, int timeout_ms)
 	if (k->h)
 		pfd[n++] = (struct pollfd){ .fd = health_nl_fd(k->h), .events = POLLIN };
 	if (b->probe)
-		pfd[n++] = (struct pollfd){ .fd = health_probe_poll_fd(b->probe), .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = health_probe_poll_fd(b->probe),
+					    .events = POLLIN };
 	if (poll(pfd, n, timeout_ms) < 0 && errno != EINTR) {
 		cli_error("waiting for events: %s", strerror(errno));
 		return 1;

@@ -124,6 +124,12 @@ static int parse_events(const char *list, uint32_t *out)
 	return ret;
 }
 
+/* This command's errors have always shown 500ms as the example. */
+static int parse_duration(const char *arg, const char *flag, uint64_t *out)
+{
+	return trace_cli_duration_eg(arg, flag, NSEC_PER_SEC, "500ms", out);
+}
+
 enum { OPT_NETNS = 256, OPT_RATE, OPT_PERFBUF };
 
 static const struct option long_opts[] = {
@@ -158,8 +164,8 @@ static int parse_opt(int c, void *opts)
 			return -1;
 		o->probe.rate = (uint32_t)v;
 		return 0;
-	case 'i': return trace_cli_duration_eg(optarg, "-i", NSEC_PER_SEC, "500ms", &o->out.interval_ns);
-	case 'd': return trace_cli_duration_eg(optarg, "-d", NSEC_PER_SEC, "500ms", &o->out.duration_ns);
+	case 'i': return parse_duration(optarg, "-i", &o->out.interval_ns);
+	case 'd': return parse_duration(optarg, "-d", &o->out.duration_ns);
 	case 'n':
 		if (trace_cli_range(optarg, "-n", true, 1000000, &v))
 			return -1;
