@@ -229,25 +229,6 @@ static struct key_state *key_state(struct disk_probe *p, const struct pa_disk_ke
 	return ks;
 }
 
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const uint64_t *hist, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
-}
-
 struct maxima {
 	uint64_t new_max, all_max;
 };
@@ -297,9 +278,9 @@ static void take_delta(struct disk_probe *p, struct key_state *ks, struct disk_t
 		add_u32_delta(t->latency_hist, c->latency_hist, o->latency_hist, PA_HIST_BUCKETS);
 		*o = *c;
 	}
-	t->queue_max_ns = interval_max(t->queue_hist, q.new_max, q.all_max);
-	t->service_max_ns = interval_max(t->service_hist, s.new_max, s.all_max);
-	t->latency_max_ns = interval_max(t->latency_hist, l.new_max, l.all_max);
+	t->queue_max_ns = hist_interval_max(t->queue_hist, q.new_max, q.all_max);
+	t->service_max_ns = hist_interval_max(t->service_hist, s.new_max, s.all_max);
+	t->latency_max_ns = hist_interval_max(t->latency_hist, l.new_max, l.all_max);
 }
 
 static int push_threshold(struct disk_probe *p, struct key_state *ks, const struct disk_totals *t)

@@ -464,25 +464,6 @@ static int read_drops(struct net_probe *p, struct net_totals *t)
 	return ret;
 }
 
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const uint64_t *hist, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
-}
-
 #define TCP_COUNTER_FIELDS(X) X(connects) X(connected) X(connect_failed) X(accepted) \
 	X(closed) X(bytes_acked) X(bytes_received) X(retransmits) X(resets_sent) \
 	X(resets_received)
@@ -525,8 +506,8 @@ static int read_tcp(struct net_probe *p, struct net_tcp_totals *t)
 			all_life = c->lifetime_max_ns;
 		*o = *c;
 	}
-	t->connlat_max_ns = interval_max(t->connlat_hist, new_conn, all_conn);
-	t->lifetime_max_ns = interval_max(t->lifetime_hist, new_life, all_life);
+	t->connlat_max_ns = hist_interval_max(t->connlat_hist, new_conn, all_conn);
+	t->lifetime_max_ns = hist_interval_max(t->lifetime_hist, new_life, all_life);
 	return 0;
 }
 

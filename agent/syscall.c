@@ -165,25 +165,6 @@ int syscall_probe_poll(struct syscall_probe *p, int timeout_ms)
 	return probe_stream_poll(&p->stream, timeout_ms);
 }
 
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const struct syscall_totals *t, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (t->hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
-}
-
 static void take_delta(struct syscall_probe *p, __u32 nr, struct syscall_totals *t)
 {
 	struct pa_syscall_stats *prev = &p->prev[(size_t)nr * p->ncpus];
@@ -208,7 +189,7 @@ static void take_delta(struct syscall_probe *p, __u32 nr, struct syscall_totals 
 			t->hist[b] += (__u32)(c->hist[b] - o->hist[b]);
 		*o = *c;
 	}
-	t->max_ns = interval_max(t, new_max, all_max);
+	t->max_ns = hist_interval_max(t->hist, new_max, all_max);
 }
 
 static int read_losses(struct syscall_probe *p, struct syscall_losses *l)
