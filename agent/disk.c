@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <linux/magic.h>
 
 #include "bpf_env.h"
 #include "btf_enums.h"
@@ -18,6 +15,7 @@
 #include "disk_ops.h"
 #include "doctor.h"
 #include "hist.h"
+#include "probe_common.h"
 #include "timeutil.h"
 #include "tracefs.h"
 
@@ -33,8 +31,7 @@ struct key_state {
 
 struct disk_probe {
 	struct disk_bpf *skel;
-	struct ring_buffer *rb;
-	struct perf_buffer *pb;
+	struct probe_stream stream;
 	disk_event_fn on_event;
 	void *ctx;
 	bool adaptive;
@@ -43,7 +40,7 @@ struct disk_probe {
 	struct key_state *keys;
 	size_t nkeys, capkeys;
 	struct pa_disk_stats *cur;		/* [ncpus] scratch */
-	struct pa_disk_counters *prev_counters;	/* [ncpus] */
+	struct probe_counters counters;
 	uint64_t prev_complete_misses, prev_other_misses;
 	char describe[160];
 	char missing[160];
@@ -59,41 +56,11 @@ void disk_tracepoints_probe(struct disk_tracepoints *tp)
 	tp->complete = tracepoint_exists("block", "block_rq_complete");
 }
 
-static int ringbuf_event(void *ctx, void *data, size_t size)
+static void deliver(void *ctx, const void *event)
 {
 	struct disk_probe *p = ctx;
 
-	if (size >= sizeof(struct pa_disk_event))
-		p->on_event(p->ctx, data);
-	return 0;
-}
-
-static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
-{
-	(void)cpu;
-	ringbuf_event(ctx, data, size);
-}
-
-static int set_cgroup(struct disk_probe *p, const char *path, char *err, size_t len)
-{
-	struct statfs st;
-	int fd, key = 0, ret = 0;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, len, "--cgroup %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstatfs(fd, &st) || st.f_type != CGROUP2_SUPER_MAGIC) {
-		snprintf(err, len, "--cgroup %s: not a cgroup v2 directory "
-			 "(the unified hierarchy, e.g. /sys/fs/cgroup/...)", path);
-		ret = -EINVAL;
-	} else if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.disk_cgroup), &key, &fd, BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, len, "--cgroup %s: cannot set the filter: %s", path, strerror(errno));
-	}
-	close(fd);
-	return ret;
+	p->on_event(p->ctx, event);
 }
 
 /* tp_btf needs the tracepoint's BTF type; raw_tp only the tracepoint. */
@@ -151,27 +118,12 @@ static void configure(struct disk_probe *p, const struct disk_probe_opts *o,
 	s->rodata->use_ringbuf = ringbuf;
 	s->rodata->have_io_start = tp->io_start;
 	set_programs(s, tp, btf);
-	if (!ringbuf) {
-		bpf_map__set_type(s->maps.disk_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-		bpf_map__set_key_size(s->maps.disk_events, sizeof(int));
-		bpf_map__set_value_size(s->maps.disk_events, sizeof(int));
-		bpf_map__set_max_entries(s->maps.disk_events, 0);
-	}
+	if (!ringbuf)
+		probe_events_as_perfbuf(s->maps.disk_events);
 	note_missing(p, tp);
 	snprintf(p->describe, sizeof(p->describe), "%s, %s, attribution at %s",
 		 btf ? "tp_btf" : "raw_tp", ringbuf ? "ring buffer" : "perf buffer",
 		 tp->io_start ? "block_io_start" : "insert/issue");
-}
-
-static int open_stream(struct disk_probe *p, bool ringbuf)
-{
-	int fd = bpf_map__fd(p->skel->maps.disk_events);
-
-	if (ringbuf)
-		p->rb = ring_buffer__new(fd, ringbuf_event, p, NULL);
-	else
-		p->pb = perf_buffer__new(fd, PERF_BUFFER_PAGES, perfbuf_event, NULL, p, NULL);
-	return (p->rb || p->pb) ? 0 : -errno;
 }
 
 static int alloc_scratch(struct disk_probe *p)
@@ -180,8 +132,9 @@ static int alloc_scratch(struct disk_probe *p)
 	if (p->ncpus <= 0)
 		return -EINVAL;
 	p->cur = calloc(p->ncpus, sizeof(*p->cur));
-	p->prev_counters = calloc(p->ncpus, sizeof(*p->prev_counters));
-	return (p->cur && p->prev_counters) ? 0 : -ENOMEM;
+	if (!p->cur)
+		return -ENOMEM;
+	return probe_counters_init(&p->counters, p->ncpus, sizeof(struct pa_disk_counters));
 }
 
 static int check_required(const struct disk_tracepoints *tp, char *err, size_t len)
@@ -198,7 +151,7 @@ int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 		    disk_event_fn on_event, void *ctx, char *err, size_t len)
 {
 	bool btf = !o->raw_tp && have_tp_btf();
-	bool ringbuf = !o->perfbuf && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	bool ringbuf = probe_use_ringbuf(o->perfbuf);
 	struct disk_tracepoints tp;
 	struct disk_probe *p;
 	const char *stage;
@@ -223,10 +176,12 @@ int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 	stage = "load";
 	if ((ret = disk_bpf__load(p->skel)))
 		goto fail;
-	if (o->cgroup && (ret = set_cgroup(p, o->cgroup, err, len)))
+	if (o->cgroup &&
+	    (ret = probe_set_cgroup(p->skel->maps.disk_cgroup, o->cgroup, err, len)))
 		goto out;
 	stage = "stream";
-	if ((ret = open_stream(p, ringbuf)))
+	if ((ret = probe_stream_open(&p->stream, p->skel->maps.disk_events, ringbuf,
+				     PERF_BUFFER_PAGES, sizeof(struct pa_disk_event), deliver, p)))
 		goto fail;
 	stage = "attach";
 	if ((ret = disk_bpf__attach(p->skel)))
@@ -234,8 +189,7 @@ int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 	*out = p;
 	return 0;
 fail:
-	snprintf(err, len, "disk probe: %s failed: %s%s%s", stage, strerror(-ret),
-		 *env_last_libbpf_warning() ? "; libbpf: " : "", env_last_libbpf_warning());
+	probe_say_failure(err, len, "disk probe", stage, ret);
 out:
 	disk_probe_close(p);
 	return ret;
@@ -243,9 +197,7 @@ out:
 
 int disk_probe_poll(struct disk_probe *p, int timeout_ms)
 {
-	if (p->rb)
-		return ring_buffer__poll(p->rb, timeout_ms);
-	return perf_buffer__poll(p->pb, timeout_ms);
+	return probe_stream_poll(&p->stream, timeout_ms);
 }
 
 static struct key_state *key_state(struct disk_probe *p, const struct pa_disk_key *key)
@@ -278,25 +230,6 @@ static struct key_state *key_state(struct disk_probe *p, const struct pa_disk_ke
 	}
 	p->nkeys++;
 	return ks;
-}
-
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const uint64_t *hist, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
 }
 
 struct maxima {
@@ -348,9 +281,9 @@ static void take_delta(struct disk_probe *p, struct key_state *ks, struct disk_t
 		add_u32_delta(t->latency_hist, c->latency_hist, o->latency_hist, PA_HIST_BUCKETS);
 		*o = *c;
 	}
-	t->queue_max_ns = interval_max(t->queue_hist, q.new_max, q.all_max);
-	t->service_max_ns = interval_max(t->service_hist, s.new_max, s.all_max);
-	t->latency_max_ns = interval_max(t->latency_hist, l.new_max, l.all_max);
+	t->queue_max_ns = hist_interval_max(t->queue_hist, q.new_max, q.all_max);
+	t->service_max_ns = hist_interval_max(t->service_hist, s.new_max, s.all_max);
+	t->latency_max_ns = hist_interval_max(t->latency_hist, l.new_max, l.all_max);
 }
 
 static int push_threshold(struct disk_probe *p, struct key_state *ks, const struct disk_totals *t)
@@ -369,23 +302,17 @@ static int push_threshold(struct disk_probe *p, struct key_state *ks, const stru
 
 static int read_losses(struct disk_probe *p, struct disk_losses *l)
 {
-	struct pa_disk_counters cur[p->ncpus];
-	__u32 zero = 0;
-	int cpu;
+	struct pa_disk_counters d;
+	int ret = probe_counters_read(&p->counters, p->skel->maps.disk_counters, &d);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.disk_counters), &zero, cur))
-		return -errno;
-	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		const struct pa_disk_counters *c = &cur[cpu], *o = &p->prev_counters[cpu];
-
-		l->events_sent += c->events_sent - o->events_sent;
-		l->events_lost += c->events_lost - o->events_lost;
-		l->untracked += c->untracked - o->untracked;
-		l->stats_full += c->stats_full - o->stats_full;
-		l->rq_full += c->rq_full - o->rq_full;
-		l->completions_unseen += c->completions_unseen - o->completions_unseen;
-		p->prev_counters[cpu] = *c;
-	}
+	if (ret)
+		return ret;
+	l->events_sent += d.events_sent;
+	l->events_lost += d.events_lost;
+	l->untracked += d.untracked;
+	l->stats_full += d.stats_full;
+	l->rq_full += d.rq_full;
+	l->completions_unseen += d.completions_unseen;
 	return 0;
 }
 
@@ -523,7 +450,7 @@ const char *disk_probe_missing(const struct disk_probe *p)
 
 int disk_probe_poll_fd(const struct disk_probe *p)
 {
-	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+	return probe_stream_fd(&p->stream);
 }
 
 struct bpf_object *disk_probe_bpf_object(const struct disk_probe *p)
@@ -537,8 +464,7 @@ void disk_probe_close(struct disk_probe *p)
 
 	if (!p)
 		return;
-	ring_buffer__free(p->rb);
-	perf_buffer__free(p->pb);
+	probe_stream_close(&p->stream);
 	disk_bpf__destroy(p->skel);
 	for (i = 0; i < p->nkeys; i++) {
 		free(p->keys[i].prev);
@@ -546,7 +472,7 @@ void disk_probe_close(struct disk_probe *p)
 	}
 	free(p->keys);
 	free(p->cur);
-	free(p->prev_counters);
+	probe_counters_free(&p->counters);
 	free(p);
 }
 

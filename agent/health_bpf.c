@@ -15,6 +15,7 @@
 #include "health_decode.h"
 #include "health.skel.h"
 #include "hist.h"
+#include "probe_common.h"
 #include "tracefs.h"
 
 #define PERF_BUFFER_PAGES 16
@@ -87,8 +88,7 @@ struct key_state {
 
 struct health_probe {
 	struct health_bpf *skel;
-	struct ring_buffer *rb;
-	struct perf_buffer *pb;
+	struct probe_stream stream;
 	health_probe_event_fn on_event;
 	void *ctx;
 	int ncpus;
@@ -98,32 +98,18 @@ struct health_probe {
 	struct time_state softirqs[PA_HEALTH_SOFTIRQS];
 	struct key_state *keys;
 	size_t nkeys, capkeys;
-	struct pa_health_counters *prev_counters;	/* [ncpus] */
+	struct probe_counters counters;
 	struct health_source_info info[HEALTH_SRC_COUNT];
 	struct bpf_link *links[HEALTH_SRC_COUNT][MAX_PROGS];
 	bool block_via_complete;
 	char describe[160];
 };
 
-/* Copied out: perf buffer samples are only 4-byte aligned, and the event
- * has 64-bit fields.
- */
-static int ringbuf_event(void *ctx, void *data, size_t size)
+static void deliver(void *ctx, const void *event)
 {
 	struct health_probe *p = ctx;
-	struct pa_health_event e;
 
-	if (size >= sizeof(e)) {
-		memcpy(&e, data, sizeof(e));
-		p->on_event(p->ctx, &e);
-	}
-	return 0;
-}
-
-static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
-{
-	(void)cpu;
-	ringbuf_event(ctx, data, size);
+	p->on_event(p->ctx, event);
 }
 
 /* ---- what this kernel has ---------------------------------------------- */
@@ -314,12 +300,8 @@ static void configure(struct health_probe *p, const struct health_probe_opts *o,
 		s->rodata->rate_tolerance_ns = (uint64_t)(burst - 1) * s->rodata->rate_interval_ns;
 	}
 	s->rodata->use_ringbuf = ringbuf;
-	if (!ringbuf) {
-		bpf_map__set_type(s->maps.health_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-		bpf_map__set_key_size(s->maps.health_events, sizeof(int));
-		bpf_map__set_value_size(s->maps.health_events, sizeof(int));
-		bpf_map__set_max_entries(s->maps.health_events, 0);
-	}
+	if (!ringbuf)
+		probe_events_as_perfbuf(s->maps.health_events);
 }
 
 /* A fresh skeleton with the chosen sources' programs, loaded. */
@@ -370,51 +352,43 @@ static int load_what_loads(struct health_probe *p, const struct health_probe_opt
 	return left ? load_skeleton(p, o, btf, ringbuf) : -ENOENT;
 }
 
+/* A source's programs, exits before entries: a handler is never timed
+ * from half a pair. Returns 0 or -errno, with nothing left attached.
+ */
+static int attach_source(struct health_probe *p, int id, bool btf)
+{
+	struct bpf_program *progs[MAX_PROGS];
+	struct probe_attach order[MAX_PROGS];
+	int i, n;
+
+	n = source_programs(p->skel, id, btf, p->block_via_complete, progs);
+	for (i = 0; i < n; i++)
+		order[i] = (struct probe_attach){ progs[n - 1 - i], &p->links[id][n - 1 - i] };
+	return probe_attach_in_order(order, n);
+}
+
 /* Each source on its own: one that fails to attach (its module went away
  * meanwhile) is reported, the others run.
  */
 static int attach_sources(struct health_probe *p, bool btf)
 {
-	struct bpf_program *progs[MAX_PROGS];
-	int id, i, n, attached = 0;
+	int id, ret, attached = 0;
 
 	for (id = 0; id < HEALTH_SRC_COUNT; id++) {
 		struct health_source_info *info = &p->info[id];
 
 		if (!info->attached)
 			continue;
-		n = source_programs(p->skel, id, btf, p->block_via_complete, progs);
-		/* Exits before entries: a handler is never timed from half a pair. */
-		for (i = n - 1; i >= 0; i--) {
-			p->links[id][i] = bpf_program__attach(progs[i]);
-			if (!p->links[id][i]) {
-				snprintf(info->why_not, sizeof(info->why_not), "attach failed: %s",
-					 strerror(errno));
-				info->attached = false;
-				break;
-			}
-		}
-		if (!info->attached) {
-			for (i = 0; i < MAX_PROGS; i++) {
-				bpf_link__destroy(p->links[id][i]);
-				p->links[id][i] = NULL;
-			}
+		ret = attach_source(p, id, btf);
+		if (ret) {
+			snprintf(info->why_not, sizeof(info->why_not), "attach failed: %s",
+				 strerror(-ret));
+			info->attached = false;
 			continue;
 		}
 		attached++;
 	}
 	return attached;
-}
-
-static int open_stream(struct health_probe *p, bool ringbuf)
-{
-	int fd = bpf_map__fd(p->skel->maps.health_events);
-
-	if (ringbuf)
-		p->rb = ring_buffer__new(fd, ringbuf_event, p, NULL);
-	else
-		p->pb = perf_buffer__new(fd, PERF_BUFFER_PAGES, perfbuf_event, NULL, p, NULL);
-	return (p->rb || p->pb) ? 0 : -errno;
 }
 
 static int alloc_state(struct health_probe *p)
@@ -425,8 +399,8 @@ static int alloc_state(struct health_probe *p)
 	if (p->ncpus <= 0)
 		return -EINVAL;
 	p->cur = calloc(p->ncpus, sizeof(*p->cur));
-	p->prev_counters = calloc(p->ncpus, sizeof(*p->prev_counters));
-	if (!p->cur || !p->prev_counters)
+	if (!p->cur ||
+	    probe_counters_init(&p->counters, p->ncpus, sizeof(struct pa_health_counters)))
 		return -ENOMEM;
 	for (v = 0; v < PA_HEALTH_SOFTIRQS; v++) {
 		p->softirqs[v].irq = v;
@@ -458,7 +432,7 @@ int health_probe_open(struct health_probe **out, const struct health_probe_opts 
 		      health_probe_event_fn on_event, void *ctx, char *err, size_t len)
 {
 	bool btf = !o->raw_tp && have_tp_btf("irq_handler_entry") && have_tp_btf("block_rq_complete");
-	bool ringbuf = !o->perfbuf && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	bool ringbuf = probe_use_ringbuf(o->perfbuf);
 	struct health_probe *p;
 	const char *stage;
 	char why[400];
@@ -491,7 +465,9 @@ int health_probe_open(struct health_probe **out, const struct health_probe_opts 
 	if (ret)
 		goto fail;
 	stage = "stream";
-	if ((ret = open_stream(p, ringbuf)))
+	if ((ret = probe_stream_open(&p->stream, p->skel->maps.health_events, ringbuf,
+				     PERF_BUFFER_PAGES, sizeof(struct pa_health_event),
+				     deliver, p)))
 		goto fail;
 	attached = attach_sources(p, btf);
 	if (!attached) {
@@ -513,14 +489,12 @@ out:
 
 int health_probe_poll(struct health_probe *p, int timeout_ms)
 {
-	if (p->rb)
-		return ring_buffer__poll(p->rb, timeout_ms);
-	return perf_buffer__poll(p->pb, timeout_ms);
+	return probe_stream_poll(&p->stream, timeout_ms);
 }
 
 int health_probe_poll_fd(const struct health_probe *p)
 {
-	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+	return probe_stream_fd(&p->stream);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -738,24 +712,19 @@ static int read_buckets(struct health_probe *p, struct health_read *r)
 	return 0;
 }
 
+/* The counters' suppressed is left out: read_buckets counts it per key. */
 static int read_counters(struct health_probe *p, struct health_losses *l)
 {
-	struct pa_health_counters cur[p->ncpus];
-	__u32 zero = 0;
-	int cpu;
+	struct pa_health_counters d;
+	int ret = probe_counters_read(&p->counters, p->skel->maps.health_counters, &d);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.health_counters), &zero, cur))
-		return -errno;
-	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		const struct pa_health_counters *c = &cur[cpu], *o = &p->prev_counters[cpu];
-
-		l->events_sent += c->events_sent - o->events_sent;
-		l->events_lost += c->events_lost - o->events_lost;
-		l->keys_full += c->keys_full - o->keys_full;
-		l->irq_full += c->irq_full - o->irq_full;
-		l->irq_unmatched += c->irq_unmatched - o->irq_unmatched;
-		p->prev_counters[cpu] = *c;
-	}
+	if (ret)
+		return ret;
+	l->events_sent += d.events_sent;
+	l->events_lost += d.events_lost;
+	l->keys_full += d.keys_full;
+	l->irq_full += d.irq_full;
+	l->irq_unmatched += d.irq_unmatched;
 	return 0;
 }
 
@@ -809,8 +778,7 @@ void health_probe_close(struct health_probe *p)
 	for (id = 0; id < HEALTH_SRC_COUNT; id++)
 		for (k = 0; k < MAX_PROGS; k++)
 			bpf_link__destroy(p->links[id][k]);
-	ring_buffer__free(p->rb);
-	perf_buffer__free(p->pb);
+	probe_stream_close(&p->stream);
 	health_bpf__destroy(p->skel);
 	for (i = 0; i < p->nirqs; i++)
 		free(p->irqs[i].max);
@@ -819,7 +787,7 @@ void health_probe_close(struct health_probe *p)
 	free(p->irqs);
 	free(p->keys);
 	free(p->cur);
-	free(p->prev_counters);
+	probe_counters_free(&p->counters);
 	free(p);
 }
 

@@ -61,3 +61,20 @@ uint64_t hist_percentile(const uint64_t b[PA_HIST_BUCKETS], double p, uint64_t m
 		v = max;
 	return v;
 }
+
+uint64_t hist_interval_max(const uint64_t b[PA_HIST_BUCKETS], uint64_t new_max,
+			   uint64_t all_max)
+{
+	int i;
+
+	if (new_max)
+		return new_max;
+	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
+		if (b[i]) {
+			uint64_t hi = hist_bucket_high(i) - 1;
+
+			return hi < all_max ? hi : all_max;
+		}
+	}
+	return 0;
+}

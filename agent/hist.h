@@ -21,4 +21,14 @@ uint64_t hist_percentile(const uint64_t b[PA_HIST_BUCKETS], double p, uint64_t m
 
 uint64_t hist_total(const uint64_t b[PA_HIST_BUCKETS]);
 
+/*
+ * The maximum of an interval whose counts (per-CPU deltas, summed) are in
+ * b. new_max is the largest per-CPU maximum that rose during the interval,
+ * 0 if none did: then the interval's maximum is only known to lie in its
+ * top bucket, below that bucket's end and at most all_max (the largest
+ * per-CPU maximum ever). 0 for an empty interval.
+ */
+uint64_t hist_interval_max(const uint64_t b[PA_HIST_BUCKETS], uint64_t new_max,
+			   uint64_t all_max);
+
 #endif

@@ -16,6 +16,7 @@
 #include "hist.h"
 #include "net.h"
 #include "net.skel.h"
+#include "probe_common.h"
 #include "tracefs.h"
 
 #define PERF_BUFFER_PAGES 64
@@ -51,15 +52,14 @@ struct drop_prev {
 
 struct net_probe {
 	struct net_bpf *skel;
-	struct ring_buffer *rb;
-	struct perf_buffer *pb;
+	struct probe_stream stream;
 	net_event_fn on_event;
 	void *ctx;
 	int ncpus;
 	uint32_t own_netns;
 	struct pa_net_tcp_stats *tcp_prev;	/* [ncpus] */
 	struct pa_net_tcp_stats *tcp_cur;	/* [ncpus] scratch */
-	struct pa_net_counters *counters_prev;	/* [ncpus] */
+	struct probe_counters counters;
 	struct iface_prev *ifaces;		/* sorted by key */
 	size_t n_ifaces, cap_ifaces;
 	struct drop_prev *drops;		/* sorted by reason */
@@ -68,26 +68,11 @@ struct net_probe {
 	char missing[256];
 };
 
-static int ringbuf_event(void *ctx, void *data, size_t size)
+static void deliver(void *ctx, const void *event)
 {
 	struct net_probe *p = ctx;
 
-	if (size >= sizeof(struct pa_net_event))
-		p->on_event(p->ctx, data);
-	return 0;
-}
-
-/* Perf buffer samples are only 4-byte aligned: copy before use. */
-static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
-{
-	struct net_probe *p = ctx;
-	struct pa_net_event e;
-
-	(void)cpu;
-	if (size < sizeof(e))
-		return;
-	memcpy(&e, data, sizeof(e));
-	p->on_event(p->ctx, &e);
+	p->on_event(p->ctx, event);
 }
 
 uint32_t net_own_netns(void)
@@ -189,12 +174,8 @@ static int configure(struct net_probe *p, const struct net_probe_opts *o, bool r
 	s->rodata->rate_limit = o->rate;
 	ephemeral_range((uint16_t *)&s->rodata->ephemeral_lo, (uint16_t *)&s->rodata->ephemeral_hi);
 	s->rodata->use_ringbuf = ringbuf;
-	if (!ringbuf) {
-		bpf_map__set_type(s->maps.net_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-		bpf_map__set_key_size(s->maps.net_events, sizeof(int));
-		bpf_map__set_value_size(s->maps.net_events, sizeof(int));
-		bpf_map__set_max_entries(s->maps.net_events, 0);
-	}
+	if (!ringbuf)
+		probe_events_as_perfbuf(s->maps.net_events);
 	n = choose_programs(p);
 	if (n <= 0) {
 		snprintf(err, len, "net probe: this kernel has none of the network tracepoints "
@@ -206,17 +187,6 @@ static int configure(struct net_probe *p, const struct net_probe_opts *o, bool r
 	return 0;
 }
 
-static int open_stream(struct net_probe *p, bool ringbuf)
-{
-	int fd = bpf_map__fd(p->skel->maps.net_events);
-
-	if (ringbuf)
-		p->rb = ring_buffer__new(fd, ringbuf_event, p, NULL);
-	else
-		p->pb = perf_buffer__new(fd, PERF_BUFFER_PAGES, perfbuf_event, NULL, p, NULL);
-	return (p->rb || p->pb) ? 0 : -errno;
-}
-
 static int alloc_snapshots(struct net_probe *p)
 {
 	p->ncpus = libbpf_num_possible_cpus();
@@ -224,14 +194,15 @@ static int alloc_snapshots(struct net_probe *p)
 		return -EINVAL;
 	p->tcp_prev = calloc(p->ncpus, sizeof(*p->tcp_prev));
 	p->tcp_cur = calloc(p->ncpus, sizeof(*p->tcp_cur));
-	p->counters_prev = calloc(p->ncpus, sizeof(*p->counters_prev));
-	return (p->tcp_prev && p->tcp_cur && p->counters_prev) ? 0 : -ENOMEM;
+	if (!p->tcp_prev || !p->tcp_cur)
+		return -ENOMEM;
+	return probe_counters_init(&p->counters, p->ncpus, sizeof(struct pa_net_counters));
 }
 
 int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 		   net_event_fn on_event, void *ctx, char *err, size_t len)
 {
-	bool ringbuf = !o->perfbuf && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	bool ringbuf = probe_use_ringbuf(o->perfbuf);
 	struct net_probe *p;
 	const char *stage;
 	int ret;
@@ -253,7 +224,8 @@ int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 	if ((ret = net_bpf__load(p->skel)))
 		goto fail;
 	stage = "stream";
-	if ((ret = open_stream(p, ringbuf)))
+	if ((ret = probe_stream_open(&p->stream, p->skel->maps.net_events, ringbuf,
+				     PERF_BUFFER_PAGES, sizeof(struct pa_net_event), deliver, p)))
 		goto fail;
 	stage = "attach";
 	if ((ret = net_bpf__attach(p->skel)))
@@ -261,8 +233,7 @@ int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 	*out = p;
 	return 0;
 fail:
-	snprintf(err, len, "net probe: %s failed: %s%s%s", stage, strerror(-ret),
-		 *env_last_libbpf_warning() ? "; libbpf: " : "", env_last_libbpf_warning());
+	probe_say_failure(err, len, "net probe", stage, ret);
 out:
 	net_probe_close(p);
 	return ret;
@@ -278,12 +249,12 @@ int net_probe_poll(struct net_probe *p, int timeout_ms)
 {
 	int n, m;
 
-	if (!p->rb)
-		return perf_buffer__poll(p->pb, timeout_ms);
-	n = ring_buffer__poll(p->rb, timeout_ms < NET_POLL_MS ? timeout_ms : NET_POLL_MS);
+	if (!p->stream.rb)
+		return probe_stream_poll(&p->stream, timeout_ms);
+	n = probe_stream_poll(&p->stream, timeout_ms < NET_POLL_MS ? timeout_ms : NET_POLL_MS);
 	if (n < 0)
 		return n;
-	m = ring_buffer__consume(p->rb);
+	m = ring_buffer__consume(p->stream.rb);
 	return m < 0 ? m : n + m;
 }
 
@@ -493,25 +464,6 @@ static int read_drops(struct net_probe *p, struct net_totals *t)
 	return ret;
 }
 
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const uint64_t *hist, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
-}
-
 #define TCP_COUNTER_FIELDS(X) X(connects) X(connected) X(connect_failed) X(accepted) \
 	X(closed) X(bytes_acked) X(bytes_received) X(retransmits) X(resets_sent) \
 	X(resets_received)
@@ -554,30 +506,24 @@ static int read_tcp(struct net_probe *p, struct net_tcp_totals *t)
 			all_life = c->lifetime_max_ns;
 		*o = *c;
 	}
-	t->connlat_max_ns = interval_max(t->connlat_hist, new_conn, all_conn);
-	t->lifetime_max_ns = interval_max(t->lifetime_hist, new_life, all_life);
+	t->connlat_max_ns = hist_interval_max(t->connlat_hist, new_conn, all_conn);
+	t->lifetime_max_ns = hist_interval_max(t->lifetime_hist, new_life, all_life);
 	return 0;
 }
 
 static int read_losses(struct net_probe *p, struct net_losses *l)
 {
-	struct pa_net_counters cur[p->ncpus];
-	__u32 zero = 0;
-	int cpu;
+	struct pa_net_counters d;
+	int ret = probe_counters_read(&p->counters, p->skel->maps.net_counters, &d);
 
 	memset(l, 0, sizeof(*l));
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.net_counters), &zero, cur))
-		return -errno;
-	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		const struct pa_net_counters *c = &cur[cpu], *o = &p->counters_prev[cpu];
-
-		l->events_sent += c->events_sent - o->events_sent;
-		l->events_lost += c->events_lost - o->events_lost;
-		l->events_suppressed += c->events_suppressed - o->events_suppressed;
-		l->iface_overflow += c->iface_overflow - o->iface_overflow;
-		l->conn_overflow += c->conn_overflow - o->conn_overflow;
-		p->counters_prev[cpu] = *c;
-	}
+	if (ret)
+		return ret;
+	l->events_sent = d.events_sent;
+	l->events_lost = d.events_lost;
+	l->events_suppressed = d.events_suppressed;
+	l->iface_overflow = d.iface_overflow;
+	l->conn_overflow = d.conn_overflow;
 	return 0;
 }
 
@@ -604,7 +550,7 @@ const char *net_probe_missing(const struct net_probe *p)
 
 int net_probe_poll_fd(const struct net_probe *p)
 {
-	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+	return probe_stream_fd(&p->stream);
 }
 
 struct bpf_object *net_probe_bpf_object(const struct net_probe *p)
@@ -616,12 +562,11 @@ void net_probe_close(struct net_probe *p)
 {
 	if (!p)
 		return;
-	ring_buffer__free(p->rb);
-	perf_buffer__free(p->pb);
+	probe_stream_close(&p->stream);
 	net_bpf__destroy(p->skel);
 	free(p->tcp_prev);
 	free(p->tcp_cur);
-	free(p->counters_prev);
+	probe_counters_free(&p->counters);
 	free(p->ifaces);
 	free(p->drops);
 	free(p);

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/magic.h>
 
 #include "bpf_env.h"
 #include "hist.h"
+#include "probe_common.h"
 #include "syscall.h"
 #include "syscall.skel.h"
 
@@ -19,59 +17,21 @@
 
 struct syscall_probe {
 	struct syscall_bpf *skel;
-	struct ring_buffer *rb;
-	struct perf_buffer *pb;
+	struct probe_stream stream;
 	syscall_event_fn on_event;
 	void *ctx;
 	int ncpus;
 	struct pa_syscall_stats *prev;		/* [PA_SYSCALL_MAX][ncpus] */
 	struct pa_syscall_stats *cur;		/* [ncpus] scratch */
-	struct pa_probe_counters *prev_counters;	/* [ncpus] */
+	struct probe_counters counters;
 	char describe[96];
 };
 
-static int ringbuf_event(void *ctx, void *data, size_t size)
+static void deliver(void *ctx, const void *event)
 {
 	struct syscall_probe *p = ctx;
 
-	if (size >= sizeof(struct pa_syscall_event))
-		p->on_event(p->ctx, data);
-	return 0;
-}
-
-/* Perf buffer samples sit behind a 4-byte size header: copy to alignment. */
-static void perfbuf_event(void *ctx, int cpu, void *data, __u32 size)
-{
-	struct syscall_probe *p = ctx;
-	struct pa_syscall_event e;
-
-	(void)cpu;
-	if (size < sizeof(e))
-		return;
-	memcpy(&e, data, sizeof(e));
-	p->on_event(p->ctx, &e);
-}
-
-static int set_cgroup(struct syscall_probe *p, const char *path, char *err, size_t len)
-{
-	struct statfs st;
-	int fd, key = 0, ret = 0;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, len, "--cgroup %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstatfs(fd, &st) || st.f_type != CGROUP2_SUPER_MAGIC) {
-		snprintf(err, len, "--cgroup %s: not a cgroup v2 directory "
-			 "(the unified hierarchy, e.g. /sys/fs/cgroup/...)", path);
-		ret = -EINVAL;
-	} else if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.sys_cgroup), &key, &fd, BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, len, "--cgroup %s: cannot set the filter: %s", path, strerror(errno));
-	}
-	close(fd);
-	return ret;
+	p->on_event(p->ctx, event);
 }
 
 static int set_syscall_filter(struct syscall_probe *p, const uint8_t *only)
@@ -115,12 +75,8 @@ static void configure(struct syscall_probe *p, const struct syscall_probe_opts *
 	bpf_map__set_autocreate(s->maps.sys_start_task, task_storage);
 	bpf_map__set_autocreate(s->maps.sys_start_tid, !task_storage);
 	bpf_map__set_autocreate(s->maps.sys_cpu_slot, task_storage);
-	if (!ringbuf) {
-		bpf_map__set_type(s->maps.sys_events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-		bpf_map__set_key_size(s->maps.sys_events, sizeof(int));
-		bpf_map__set_value_size(s->maps.sys_events, sizeof(int));
-		bpf_map__set_max_entries(s->maps.sys_events, 0);
-	}
+	if (!ringbuf)
+		probe_events_as_perfbuf(s->maps.sys_events);
 	snprintf(p->describe, sizeof(p->describe), "%s, %s, %s",
 		 task_storage ? "tp_btf" : "raw_tp",
 		 task_storage ? "per-CPU slot + task storage" : "thread hash",
@@ -132,10 +88,7 @@ static void configure(struct syscall_probe *p, const struct syscall_probe_opts *
  */
 static int attach_in_order(struct syscall_bpf *s)
 {
-	struct {
-		struct bpf_program *prog;
-		struct bpf_link **link;
-	} order[] = {
+	const struct probe_attach order[] = {
 		{ s->progs.sys_switch_btf, &s->links.sys_switch_btf },
 		{ s->progs.sys_rename_btf, &s->links.sys_rename_btf },
 		{ s->progs.sys_exec_btf, &s->links.sys_exec_btf },
@@ -144,27 +97,8 @@ static int attach_in_order(struct syscall_bpf *s)
 		{ s->progs.sys_exit_raw, &s->links.sys_exit_raw },
 		{ s->progs.sys_enter_raw, &s->links.sys_enter_raw },
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (!bpf_program__autoload(order[i].prog))
-			continue;
-		*order[i].link = bpf_program__attach(order[i].prog);
-		if (!*order[i].link)
-			return -errno;
-	}
-	return 0;
-}
-
-static int open_stream(struct syscall_probe *p, bool ringbuf)
-{
-	int fd = bpf_map__fd(p->skel->maps.sys_events);
-
-	if (ringbuf)
-		p->rb = ring_buffer__new(fd, ringbuf_event, p, NULL);
-	else
-		p->pb = perf_buffer__new(fd, PERF_BUFFER_PAGES, perfbuf_event, NULL, p, NULL);
-	return (p->rb || p->pb) ? 0 : -errno;
+	return probe_attach_in_order(order, sizeof(order) / sizeof(order[0]));
 }
 
 static int alloc_snapshots(struct syscall_probe *p)
@@ -174,8 +108,9 @@ static int alloc_snapshots(struct syscall_probe *p)
 		return -EINVAL;
 	p->prev = calloc((size_t)PA_SYSCALL_MAX * p->ncpus, sizeof(*p->prev));
 	p->cur = calloc(p->ncpus, sizeof(*p->cur));
-	p->prev_counters = calloc(p->ncpus, sizeof(*p->prev_counters));
-	return (p->prev && p->cur && p->prev_counters) ? 0 : -ENOMEM;
+	if (!p->prev || !p->cur)
+		return -ENOMEM;
+	return probe_counters_init(&p->counters, p->ncpus, sizeof(struct pa_probe_counters));
 }
 
 int syscall_probe_open(struct syscall_probe **out, const struct syscall_probe_opts *o,
@@ -183,7 +118,7 @@ int syscall_probe_open(struct syscall_probe **out, const struct syscall_probe_op
 {
 	bool task_storage = !o->tid_hash &&
 			    libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) > 0;
-	bool ringbuf = !o->perfbuf && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	bool ringbuf = probe_use_ringbuf(o->perfbuf);
 	struct syscall_probe *p;
 	const char *stage;
 	int ret;
@@ -203,13 +138,15 @@ int syscall_probe_open(struct syscall_probe **out, const struct syscall_probe_op
 	ret = syscall_bpf__load(p->skel);
 	if (ret)
 		goto fail;
-	if (o->cgroup && (ret = set_cgroup(p, o->cgroup, err, len)))
+	if (o->cgroup && (ret = probe_set_cgroup(p->skel->maps.sys_cgroup, o->cgroup, err, len)))
 		goto out;
 	stage = "filter";
 	if (o->only_nr && (ret = set_syscall_filter(p, o->only_nr)))
 		goto fail;
 	stage = "stream";
-	if ((ret = open_stream(p, ringbuf)))
+	if ((ret = probe_stream_open(&p->stream, p->skel->maps.sys_events, ringbuf,
+				     PERF_BUFFER_PAGES, sizeof(struct pa_syscall_event),
+				     deliver, p)))
 		goto fail;
 	stage = "attach";
 	if ((ret = attach_in_order(p->skel)))
@@ -217,8 +154,7 @@ int syscall_probe_open(struct syscall_probe **out, const struct syscall_probe_op
 	*out = p;
 	return 0;
 fail:
-	snprintf(err, len, "syscall probe: %s failed: %s%s%s", stage, strerror(-ret),
-		 *env_last_libbpf_warning() ? "; libbpf: " : "", env_last_libbpf_warning());
+	probe_say_failure(err, len, "syscall probe", stage, ret);
 out:
 	syscall_probe_close(p);
 	return ret;
@@ -226,28 +162,7 @@ out:
 
 int syscall_probe_poll(struct syscall_probe *p, int timeout_ms)
 {
-	if (p->rb)
-		return ring_buffer__poll(p->rb, timeout_ms);
-	return perf_buffer__poll(p->pb, timeout_ms);
-}
-
-/* Per-interval max: exact when some CPU set a new maximum, else the top
- * bucket of the interval's histogram bounded by the all-time maximum.
- */
-static uint64_t interval_max(const struct syscall_totals *t, uint64_t new_max, uint64_t all_max)
-{
-	int i;
-
-	if (new_max)
-		return new_max;
-	for (i = PA_HIST_BUCKETS - 1; i >= 0; i--) {
-		if (t->hist[i]) {
-			uint64_t hi = hist_bucket_high(i) - 1;
-
-			return hi < all_max ? hi : all_max;
-		}
-	}
-	return 0;
+	return probe_stream_poll(&p->stream, timeout_ms);
 }
 
 static void take_delta(struct syscall_probe *p, __u32 nr, struct syscall_totals *t)
@@ -274,25 +189,21 @@ static void take_delta(struct syscall_probe *p, __u32 nr, struct syscall_totals 
 			t->hist[b] += (__u32)(c->hist[b] - o->hist[b]);
 		*o = *c;
 	}
-	t->max_ns = interval_max(t, new_max, all_max);
+	t->max_ns = hist_interval_max(t->hist, new_max, all_max);
 }
 
 static int read_losses(struct syscall_probe *p, struct syscall_losses *l)
 {
-	struct pa_probe_counters cur[p->ncpus];
-	__u32 zero = 0;
-	int cpu;
+	struct pa_probe_counters d;
+	int ret = probe_counters_read(&p->counters, p->skel->maps.sys_counters, &d);
 
 	memset(l, 0, sizeof(*l));
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.sys_counters), &zero, cur))
-		return -errno;
-	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		l->events_sent += cur[cpu].events_sent - p->prev_counters[cpu].events_sent;
-		l->events_lost += cur[cpu].events_lost - p->prev_counters[cpu].events_lost;
-		l->out_of_range += cur[cpu].out_of_range - p->prev_counters[cpu].out_of_range;
-		l->start_lost += cur[cpu].start_lost - p->prev_counters[cpu].start_lost;
-		p->prev_counters[cpu] = cur[cpu];
-	}
+	if (ret)
+		return ret;
+	l->events_sent = d.events_sent;
+	l->events_lost = d.events_lost;
+	l->out_of_range = d.out_of_range;
+	l->start_lost = d.start_lost;
 	return 0;
 }
 
@@ -317,7 +228,7 @@ const char *syscall_probe_describe(const struct syscall_probe *p)
 
 int syscall_probe_poll_fd(const struct syscall_probe *p)
 {
-	return p->rb ? ring_buffer__epoll_fd(p->rb) : perf_buffer__epoll_fd(p->pb);
+	return probe_stream_fd(&p->stream);
 }
 
 struct bpf_object *syscall_probe_bpf_object(const struct syscall_probe *p)
@@ -329,12 +240,11 @@ void syscall_probe_close(struct syscall_probe *p)
 {
 	if (!p)
 		return;
-	ring_buffer__free(p->rb);
-	perf_buffer__free(p->pb);
+	probe_stream_close(&p->stream);
 	syscall_bpf__destroy(p->skel);
 	free(p->prev);
 	free(p->cur);
-	free(p->prev_counters);
+	probe_counters_free(&p->counters);
 	free(p);
 }
 

@@ -1,33 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /* perfagent trace disk: the live per-disk, per-operation I/O table. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blkdev_names.h"
-#include "bpf_env.h"
 #include "cli.h"
 #include "btf_enums.h"
 #include "disk.h"
 #include "disk_ops.h"
 #include "disk_report.h"
 #include "timeutil.h"
+#include "trace_cli.h"
 #include "units.h"
 
 struct trace_opts {
 	struct disk_probe_opts probe;
-	uint64_t interval_ns;
-	uint64_t duration_ns;
-	unsigned int top;
-	bool json;
+	struct trace_cli_output out;
 };
 
 struct trace_state {
 	const struct trace_opts *opts;
+	struct disk_probe *probe;
 	struct disk_set interval;
 	struct disk_set total;
+	struct disk_losses lost;		/* the last interval's */
 	struct disk_losses lost_total;
 };
 
@@ -70,32 +68,6 @@ static void usage(FILE *f)
 		DISK_DEFAULT_RATE);
 }
 
-static int parse_u32(const char *s, const char *flag, bool zero_ok, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || (!zero_ok && v == 0) || v > UINT32_MAX || s[0] == '-') {
-		cli_error("%s: '%s' is not a valid %s", flag, s,
-			  zero_ok ? "number (0 or more)" : "id (a positive number)");
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_duration_flag(const char *s, const char *flag, uint64_t bare, uint64_t *out)
-{
-	if (parse_duration_ns(s, bare, out) || *out == 0) {
-		cli_error("%s: '%s' is not a duration (use e.g. 10ms, 1.5s%s)", flag, s,
-			  bare ? ", or a number of seconds" : "");
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_device(const char *s, struct trace_opts *o)
 {
 	uint32_t major, minor;
@@ -128,81 +100,71 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_opt(int c, struct trace_opts *o)
+static int parse_opt(int c, void *opts)
 {
+	struct trace_opts *o = opts;
+
 	switch (c) {
 	case 'D': return parse_device(optarg, o);
-	case 'p': return parse_u32(optarg, "-p", false, &o->probe.pid);
+	case 'p': return trace_cli_id(optarg, "-p", &o->probe.pid);
 	case OPT_CGROUP: o->probe.cgroup = optarg; return 0;
-	case OPT_SLOW: return parse_duration_flag(optarg, "--slow", 0, &o->probe.slow_ns);
+	case OPT_SLOW: return trace_cli_duration(optarg, "--slow", 0, &o->probe.slow_ns);
 	case OPT_SLOW_P99: o->probe.slow_adaptive = true; return 0;
-	case OPT_RATE: return parse_u32(optarg, "--rate-limit", true, &o->probe.rate);
-	case 'i': return parse_duration_flag(optarg, "-i", NSEC_PER_SEC, &o->interval_ns);
-	case 'd': return parse_duration_flag(optarg, "-d", NSEC_PER_SEC, &o->duration_ns);
-	case 'n': return parse_u32(optarg, "-n", true, &o->top);
-	case 'j': o->json = true; return 0;
+	case OPT_RATE: return trace_cli_count(optarg, "--rate-limit", &o->probe.rate);
+	case 'i': return trace_cli_duration(optarg, "-i", NSEC_PER_SEC, &o->out.interval_ns);
+	case 'd': return trace_cli_duration(optarg, "-d", NSEC_PER_SEC, &o->out.duration_ns);
+	case 'n': return trace_cli_count(optarg, "-n", &o->out.top);
+	case 'j': o->out.json = true; return 0;
 	case OPT_PERFBUF: o->probe.perfbuf = true; return 0;
 	case OPT_RAW_TP: o->probe.raw_tp = true; return 0;
 	default: return -1;
 	}
 }
 
+static const struct trace_cli cli = {
+	.name = "disk",
+	.shortopts = ":D:p:i:d:n:jh",
+	.longopts = long_opts,
+	.usage = usage,
+	.parse_opt = parse_opt,
+};
+
 /* Returns 0 to run, 1 when help was printed, -1 on bad usage. */
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
-	int c;
+	int ret;
 
-	o->interval_ns = NSEC_PER_SEC;
-	o->top = 20;
+	o->out.interval_ns = NSEC_PER_SEC;
+	o->out.top = 20;
 	o->probe.rate = DISK_DEFAULT_RATE;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:p:i:d:n:jh", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (c == '?' || c == ':') {
-			cli_error("%s option '%s' (see 'perfagent trace disk --help')",
-				  c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (parse_opt(c, o))
-			return -1;
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'perfagent trace disk --help')",
-			  argv[optind]);
-		return -1;
-	}
-	if (o->interval_ns > (uint64_t)PA_DISK_MAX_READ_GAP_S * NSEC_PER_SEC) {
-		cli_error("-i: at most %ds (the kernel's 32-bit bucket counters must be read "
-			  "at least that often)", PA_DISK_MAX_READ_GAP_S);
-		return -1;
-	}
-	return 0;
+	ret = trace_cli_parse(&cli, argc, argv, o);
+	if (ret)
+		return ret;
+	return trace_cli_check_interval(o->out.interval_ns, PA_DISK_MAX_READ_GAP_S);
 }
 
 static void on_event(void *ctx, const struct pa_disk_event *e)
 {
 	struct trace_state *st = ctx;
 
-	if (st->opts->json)
+	if (st->opts->out.json)
 		disk_report_event_json(stdout, e);
 	else
 		disk_report_event_text(stdout, e);
 	fflush(stdout);
 }
 
-static void report(struct trace_state *st, const struct disk_set *s,
-		   const struct disk_losses *l, uint64_t span_ns, bool final)
+static void report(void *ctx, uint64_t span_ns, bool final)
 {
+	struct trace_state *st = ctx;
 	struct disk_report r = {
-		.set = s, .losses = l, .span_ns = span_ns, .final = final,
-		.top = st->opts->top, .when_ns = realtime_ns(),
+		.set = final ? &st->total : &st->interval,
+		.losses = final ? &st->lost_total : &st->lost,
+		.span_ns = span_ns, .final = final,
+		.top = st->opts->out.top, .when_ns = realtime_ns(),
 	};
 
-	if (st->opts->json)
+	if (st->opts->out.json)
 		disk_report_json(stdout, &r);
 	else
 		disk_report_table(stdout, &r);
@@ -222,10 +184,11 @@ static void add_losses(struct disk_losses *sum, const struct disk_losses *l)
 	sum->missed_other += l->missed_other;
 }
 
-static int read_interval(struct disk_probe *p, struct trace_state *st, struct disk_losses *l)
+static int read_interval(void *ctx)
 {
+	struct trace_state *st = ctx;
 	size_t i;
-	int ret = disk_probe_read(p, &st->interval, l);
+	int ret = disk_probe_read(st->probe, &st->interval, &st->lost);
 
 	if (ret) {
 		cli_error("reading the disk maps failed: %s", strerror(-ret));
@@ -236,96 +199,51 @@ static int read_interval(struct disk_probe *p, struct trace_state *st, struct di
 			cli_error("out of memory");
 			return -ENOMEM;
 		}
-	add_losses(&st->lost_total, l);
+	add_losses(&st->lost_total, &st->lost);
 	return 0;
 }
 
-static int wait_events(struct disk_probe *p, uint64_t deadline)
+static int wait_events(void *ctx, int timeout_ms)
 {
-	uint64_t now = mono_ns();
-	int ret;
+	struct trace_state *st = ctx;
 
-	if (now >= deadline)
-		return 0;
-	ret = disk_probe_poll(p, (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
-	if (ret < 0 && ret != -EINTR) {
-		cli_error("reading I/O events failed: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return trace_cli_poll_result(disk_probe_poll(st->probe, timeout_ms), "I/O events");
 }
 
-static int run_loop(struct disk_probe *p, struct trace_state *st)
+static int open_probe(void *ctx, char *err, size_t len)
 {
-	const struct trace_opts *o = st->opts;
-	uint64_t start = mono_ns(), next = start + o->interval_ns, last = start;
-	uint64_t end = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
-	struct disk_losses l;
-	int ret = 0;
+	struct trace_state *st = ctx;
 
-	while (!cli_stop) {
-		uint64_t deadline = next < end ? next : end;
-
-		if ((ret = wait_events(p, deadline)))
-			break;
-		if (mono_ns() >= end)
-			break;
-		if (mono_ns() < next)
-			continue;
-		if ((ret = read_interval(p, st, &l)))
-			break;
-		report(st, &st->interval, &l, mono_ns() - last, false);
-		last = mono_ns();
-		next += o->interval_ns;
-	}
-	/* Drain what is still queued, then the last partial interval. */
-	disk_probe_poll(p, 0);
-	if (!ret && !(ret = read_interval(p, st, &l)))
-		report(st, &st->total, &st->lost_total, mono_ns() - start, true);
-	return ret;
+	return disk_probe_open(&st->probe, &st->opts->probe, on_event, st, err, len);
 }
 
-static int check_environment(void)
+static void announce(void *ctx)
 {
-	char err[512];
+	struct trace_state *st = ctx;
+	const char *missing = disk_probe_missing(st->probe);
 
-	if (env_check_privileges(err, sizeof(err)) || env_check_btf(err, sizeof(err))) {
-		cli_error("%s", err);
-		return -1;
-	}
-	return 0;
+	fprintf(stderr, "Tracing block I/O (%s)... Ctrl-C to stop.\n",
+		disk_probe_describe(st->probe));
+	if (*missing)
+		fprintf(stderr, "Note: this kernel lacks %s (see 'perfagent doctor').\n", missing);
 }
+
+static const struct trace_cli_ops ops = {
+	.open = open_probe, .announce = announce,
+	.wait = wait_events, .read = read_interval, .report = report,
+};
 
 int cmd_trace_disk(int argc, char **argv)
 {
 	struct trace_opts o = { 0 };
 	struct trace_state st = { .opts = &o };
-	struct disk_probe *p = NULL;
-	char err[512];
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
-		return ret > 0 ? 0 : EXIT_USAGE;
-	env_setup_libbpf(cli_verbose);
-	ret = 1;
-	if (check_environment())
-		goto out;
-	if (disk_probe_open(&p, &o.probe, on_event, &st, err, sizeof(err))) {
-		cli_error("%s", err);
-		goto out;
-	}
-	cli_catch_stop_signals();
-	if (!o.json) {
-		fprintf(stderr, "Tracing block I/O (%s)... Ctrl-C to stop.\n",
-			disk_probe_describe(p));
-		if (*disk_probe_missing(p))
-			fprintf(stderr, "Note: this kernel lacks %s (see 'perfagent doctor').\n",
-				disk_probe_missing(p));
-	}
-	ret = run_loop(p, &st) ? 1 : 0;
-out:
-	disk_probe_close(p);
+		return trace_cli_exit_code(ret);
+	ret = trace_cli_trace(&ops, &st, &o.out);
+	disk_probe_close(st.probe);
 	disk_set_free(&st.interval);
 	disk_set_free(&st.total);
 	disk_ops_kernel_release();

@@ -9,7 +9,6 @@
  * still runs, and the missing module is looked for again while running.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -25,6 +24,7 @@
 #include "health_decode.h"
 #include "health_netlink.h"
 #include "timeutil.h"
+#include "trace_cli.h"
 #include "units.h"
 
 /* IRQs a second on one line that count as a storm: far above what disks
@@ -43,7 +43,16 @@ struct bpf_side {
 	uint64_t storm_until[PA_HEALTH_MAX_IRQS];	/* quiet until (mono ns), per line */
 	uint64_t table_ns;		/* IRQ time table period, 0 = none */
 	uint64_t start_ns, last_read_ns, table_start_ns;
+	double read_seconds;		/* the span the last read covered */
 	uint64_t events, suppressed, lost;
+};
+
+/* The kernel module's side; h is NULL while the module is not loaded. */
+struct kmod_side {
+	struct health_nl *h;
+	struct health_nl_opts opts;
+	bool retry;		/* look for the module again while running */
+	uint64_t next_try_ns;
 };
 
 struct trace_health {
@@ -51,6 +60,7 @@ struct trace_health {
 	uint64_t init_netns;	/* inode of our network namespace */
 	uint64_t printed;
 	struct bpf_side bpf;
+	struct kmod_side kmod;
 };
 
 static const char *const event_names[PA_EV_MAX + 1] = {
@@ -473,18 +483,16 @@ static void print_table(struct trace_health *t, const struct health_irq_set *irq
 			       final ? "IRQ time, whole run" : "IRQ time");
 }
 
-/* Read the probe's aggregates: suppressed counts and storms now, IRQ time
- * tables every table_ns and (final) for the whole run.
- */
-static int bpf_tick(struct trace_health *t, bool final)
+/* The run loop's read, every BPF_READ_NS: the probe's aggregates. */
+static int bpf_read(void *ctx)
 {
+	struct trace_health *t = ctx;
 	struct bpf_side *b = &t->bpf;
 	uint64_t now = mono_ns();
-	double seconds = (double)(now - b->last_read_ns) / 1e9;
 	int rc;
 
-	if (final)
-		health_probe_poll(b->probe, 0);
+	if (!b->probe)
+		return 0;
 	rc = health_probe_read(b->probe, &b->rd);
 	if (!rc)
 		rc = accumulate(b);
@@ -492,12 +500,28 @@ static int bpf_tick(struct trace_health *t, bool final)
 		cli_error("reading the health probe's maps: %s", strerror(-rc));
 		return 1;
 	}
+	b->read_seconds = (double)(now - b->last_read_ns) / 1e9;
 	b->last_read_ns = now;
 	b->suppressed += b->rd.losses.suppressed;
 	b->lost += b->rd.losses.events_lost;
+	return 0;
+}
+
+/* What the read found: suppressed counts and storms now, IRQ time tables
+ * every table_ns and (final) for the whole run.
+ */
+static void bpf_report(void *ctx, uint64_t span_ns, bool final)
+{
+	struct trace_health *t = ctx;
+	struct bpf_side *b = &t->bpf;
+	uint64_t now = b->last_read_ns;
+
+	(void)span_ns;	/* the tables keep their own periods */
+	if (!b->probe)
+		return;
 	report_losses(&b->rd.losses);
-	report_suppressed(t, seconds);
-	report_storms(t, seconds, now);
+	report_suppressed(t, b->read_seconds);
+	report_storms(t, b->read_seconds, now);
 	if (b->table_ns && (final || now - b->table_start_ns >= b->table_ns)) {
 		print_table(t, &b->interval_irqs, b->interval_soft,
 			    (double)(now - b->table_start_ns) / 1e9, false);
@@ -507,7 +531,6 @@ static int bpf_tick(struct trace_health *t, bool final)
 	}
 	if (final && b->table_ns)
 		print_table(t, &b->run_irqs, b->run_soft, (double)(now - b->start_ns) / 1e9, true);
-	return 0;
 }
 
 static void bpf_summary(const struct bpf_side *b)
@@ -528,14 +551,6 @@ static void bpf_close(struct bpf_side *b)
 
 #define KMOD_RETRY_NS	(5 * NSEC_PER_SEC)
 
-/* The kernel module's side; h is NULL while the module is not loaded. */
-struct kmod_side {
-	struct health_nl *h;
-	struct health_nl_opts opts;
-	bool retry;		/* look for the module again while running */
-	uint64_t next_try_ns;
-};
-
 static void retry_kmod(struct trace_health *t, struct kmod_side *k, uint64_t now)
 {
 	char err[512];
@@ -547,53 +562,43 @@ static void retry_kmod(struct trace_health *t, struct kmod_side *k, uint64_t now
 		on_notice(t, "kernel module perfagent is loaded now; its events follow");
 }
 
-static int wait_timeout(uint64_t now, uint64_t deadline, uint64_t next_read)
+/* The run loop's wait: both sources' events, at most timeout_ms for either. */
+static int wait_events(void *ctx, int timeout_ms)
 {
-	uint64_t wait = 1000 * NSEC_PER_MSEC;
+	struct trace_health *t = ctx;
+	struct kmod_side *k = &t->kmod;
+	struct bpf_side *b = &t->bpf;
+	struct pollfd pfd[2];
+	char err[512];
+	int n = 0;
 
-	if (deadline && deadline - now < wait)
-		wait = deadline - now;
-	if (next_read && next_read > now && next_read - now < wait)
-		wait = next_read - now;
-	return (int)(wait / NSEC_PER_MSEC) + 1;
+	if (k->h)
+		pfd[n++] = (struct pollfd){ .fd = health_nl_fd(k->h), .events = POLLIN };
+	if (b->probe)
+		pfd[n++] = (struct pollfd){ .fd = health_probe_poll_fd(b->probe),
+					    .events = POLLIN };
+	if (poll(pfd, n, timeout_ms) < 0 && errno != EINTR) {
+		cli_error("waiting for events: %s", strerror(errno));
+		return 1;
+	}
+	if (k->h && health_nl_dispatch(k->h, err, sizeof(err))) {
+		cli_error("%s", err);
+		return 1;
+	}
+	if (b->probe)
+		health_probe_poll(b->probe, 0);
+	retry_kmod(t, k, mono_ns());
+	return 0;
 }
 
-static int follow(struct trace_health *t, struct kmod_side *k, uint64_t duration_ns)
+/* Until -d or Ctrl-C, the probe read every BPF_READ_NS. */
+static int follow(struct trace_health *t, uint64_t duration_ns)
 {
-	struct bpf_side *b = &t->bpf;
-	uint64_t deadline = duration_ns ? mono_ns() + duration_ns : 0;
-	char err[512];
+	static const struct trace_cli_ops ops = {
+		.wait = wait_events, .read = bpf_read, .report = bpf_report,
+	};
 
-	while (!cli_stop) {
-		struct pollfd pfd[2];
-		uint64_t now = mono_ns();
-		int n = 0;
-
-		if (deadline && now >= deadline)
-			break;
-		if (k->h)
-			pfd[n++] = (struct pollfd){ .fd = health_nl_fd(k->h), .events = POLLIN };
-		if (b->probe)
-			pfd[n++] = (struct pollfd){ .fd = health_probe_poll_fd(b->probe),
-						    .events = POLLIN };
-		if (poll(pfd, n, wait_timeout(now, deadline,
-					      b->probe ? b->last_read_ns + BPF_READ_NS : 0)) < 0 &&
-		    errno != EINTR) {
-			cli_error("waiting for events: %s", strerror(errno));
-			return 1;
-		}
-		if (k->h && health_nl_dispatch(k->h, err, sizeof(err))) {
-			cli_error("%s", err);
-			return 1;
-		}
-		if (b->probe) {
-			health_probe_poll(b->probe, 0);
-			if (mono_ns() - b->last_read_ns >= BPF_READ_NS && bpf_tick(t, false))
-				return 1;
-		}
-		retry_kmod(t, k, mono_ns());
-	}
-	return b->probe ? bpf_tick(t, true) : 0;
+	return trace_cli_run(&ops, t, BPF_READ_NS, duration_ns) ? 1 : 0;
 }
 
 static uint64_t own_netns(void)
@@ -676,12 +681,9 @@ static int parse_sources(const char *arg, struct health_args *a)
 
 static int parse_count(const char *arg, const char *flag, uint32_t *out)
 {
-	char *end;
 	unsigned long v;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v > 100000000UL) {
+	if (!trace_cli_ulong(arg, &v) || v > 100000000UL) {
 		cli_error("%s %s: not a count (a whole number from 0)", flag, arg);
 		return EXIT_USAGE;
 	}
@@ -689,113 +691,116 @@ static int parse_count(const char *arg, const char *flag, uint32_t *out)
 	return 0;
 }
 
+enum { OPT_JSON = 256, OPT_STATUS, OPT_UNBOUND, OPT_RCVBUF, OPT_SOURCE, OPT_RATE,
+       OPT_BURST, OPT_STORM, OPT_NO_IRQ, OPT_PERFBUF, OPT_RAW_TP };
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "unbound", no_argument, NULL, OPT_UNBOUND },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "rate-limit", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "irq-storm", required_argument, NULL, OPT_STORM },
+	{ "no-irq", no_argument, NULL, OPT_NO_IRQ },
+	{ "perf-buffer", no_argument, NULL, OPT_PERFBUF },
+	{ "raw-tp", no_argument, NULL, OPT_RAW_TP },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_duration(const char *arg, struct health_args *a)
+{
+	if (parse_duration_ns(arg, NSEC_PER_SEC, &a->duration_ns) || !a->duration_ns) {
+		cli_error("-d %s: not a duration (e.g. 30s, 5m, 1h)", arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_interval(const char *arg, struct health_args *a)
+{
+	if (parse_duration_ns(arg, NSEC_PER_SEC, &a->interval_ns) ||
+	    a->interval_ns < 100 * NSEC_PER_MSEC) {
+		cli_error("-i %s: not a duration of at least 100ms (e.g. 1s, 10s)", arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_rcvbuf(const char *arg, struct health_args *a)
+{
+	if (parse_size_bytes(arg, &a->rcvbuf) || a->rcvbuf > (1ULL << 30)) {
+		cli_error("--rcvbuf %s: not a size up to 1G (e.g. 256k, 4M)", arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_burst(const char *arg, struct health_args *a)
+{
+	if (parse_count(arg, "--burst", &a->probe.burst))
+		return EXIT_USAGE;
+	if (!a->probe.burst) {
+		cli_error("--burst 0: a key must be able to send at least 1 event");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_opt(int c, void *opts)
+{
+	struct health_args *a = opts;
+
+	switch (c) {
+	case OPT_JSON: a->json = true; return 0;
+	case OPT_STATUS: a->status = true; return 0;
+	case OPT_UNBOUND: a->unbound = true; return 0;
+	case 'd': return parse_duration(optarg, a);
+	case 'i': return parse_interval(optarg, a);
+	case OPT_RCVBUF: return parse_rcvbuf(optarg, a);
+	case OPT_SOURCE: return parse_sources(optarg, a);
+	case OPT_RATE: return parse_count(optarg, "--rate-limit", &a->probe.rate);
+	case OPT_BURST: return parse_burst(optarg, a);
+	case OPT_STORM: return parse_count(optarg, "--irq-storm", &a->irq_storm);
+	case OPT_NO_IRQ: a->probe.no_irq = true; return 0;
+	case OPT_PERFBUF: a->probe.perfbuf = true; return 0;
+	case OPT_RAW_TP: a->probe.raw_tp = true; return 0;
+	default: return -1;
+	}
+}
+
+/* No leading ':': getopt says what is wrong with an option, then the usage. */
+static const struct trace_cli cli = {
+	.name = "health",
+	.shortopts = "d:i:h",
+	.longopts = long_opts,
+	.usage = usage,
+	.parse_opt = parse_opt,
+};
+
+/* Returns 0 to run, 1 when help was printed, -1 on bad usage. */
 static int parse_args(int argc, char **argv, struct health_args *a)
 {
-	enum { OPT_JSON = 256, OPT_STATUS, OPT_UNBOUND, OPT_RCVBUF, OPT_SOURCE, OPT_RATE,
-	       OPT_BURST, OPT_STORM, OPT_NO_IRQ, OPT_PERFBUF, OPT_RAW_TP };
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-		{ "status", no_argument, NULL, OPT_STATUS },
-		{ "unbound", no_argument, NULL, OPT_UNBOUND },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "rate-limit", required_argument, NULL, OPT_RATE },
-		{ "burst", required_argument, NULL, OPT_BURST },
-		{ "irq-storm", required_argument, NULL, OPT_STORM },
-		{ "no-irq", no_argument, NULL, OPT_NO_IRQ },
-		{ "perf-buffer", no_argument, NULL, OPT_PERFBUF },
-		{ "raw-tp", no_argument, NULL, OPT_RAW_TP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc = 0;
+	int rc;
 
 	a->kmod = a->bpf = true;
 	a->probe.rate = HEALTH_DEFAULT_RATE;
 	a->probe.burst = HEALTH_DEFAULT_BURST;
 	a->irq_storm = DEFAULT_IRQ_STORM;
-	optind = 1;
-	while (!rc && (c = getopt_long(argc, argv, "d:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_STATUS:
-			a->status = true;
-			break;
-		case OPT_UNBOUND:
-			a->unbound = true;
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NSEC_PER_SEC, &a->duration_ns) ||
-			    !a->duration_ns) {
-				cli_error("-d %s: not a duration (e.g. 30s, 5m, 1h)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NSEC_PER_SEC, &a->interval_ns) ||
-			    a->interval_ns < 100 * NSEC_PER_MSEC) {
-				cli_error("-i %s: not a duration of at least 100ms (e.g. 1s, 10s)",
-					  optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_RCVBUF:
-			if (parse_size_bytes(optarg, &a->rcvbuf) || a->rcvbuf > (1ULL << 30)) {
-				cli_error("--rcvbuf %s: not a size up to 1G (e.g. 256k, 4M)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_SOURCE:
-			rc = parse_sources(optarg, a);
-			break;
-		case OPT_RATE:
-			rc = parse_count(optarg, "--rate-limit", &a->probe.rate);
-			break;
-		case OPT_BURST:
-			rc = parse_count(optarg, "--burst", &a->probe.burst);
-			if (!rc && !a->probe.burst) {
-				cli_error("--burst 0: a key must be able to send at least 1 event");
-				rc = EXIT_USAGE;
-			}
-			break;
-		case OPT_STORM:
-			rc = parse_count(optarg, "--irq-storm", &a->irq_storm);
-			break;
-		case OPT_NO_IRQ:
-			a->probe.no_irq = true;
-			break;
-		case OPT_PERFBUF:
-			a->probe.perfbuf = true;
-			break;
-		case OPT_RAW_TP:
-			a->probe.raw_tp = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	rc = trace_cli_parse(&cli, argc, argv, a);
 	if (rc)
 		return rc;
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'perfagent trace health --help')",
-			  argv[optind]);
-		return EXIT_USAGE;
-	}
 	if (a->status && a->unbound) {
 		cli_error("--status and --unbound do not go together");
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (a->interval_ns && (!a->bpf || a->probe.no_irq)) {
 		cli_error("-i prints IRQ time, which needs the bpf source and no --no-irq");
-		return EXIT_USAGE;
+		return -1;
 	}
 	return 0;
 }
@@ -870,21 +875,22 @@ static int open_sources(struct trace_health *t, struct kmod_side *k, const struc
 
 static int trace(struct trace_health *t, const struct health_args *a)
 {
-	struct kmod_side k = { .opts.rcvbuf = (int)a->rcvbuf };
+	struct kmod_side *k = &t->kmod;
 	int rc;
 
 	env_setup_libbpf(cli_verbose);
+	k->opts.rcvbuf = (int)a->rcvbuf;
 	t->bpf.storm_rate = a->irq_storm;
 	t->bpf.table_ns = a->interval_ns;
-	rc = open_sources(t, &k, a);
+	rc = open_sources(t, k, a);
 	if (!rc) {
-		rc = follow(t, &k, a->duration_ns);
-		if (k.h)
-			print_summary(k.h);
+		rc = follow(t, a->duration_ns);
+		if (k->h)
+			print_summary(k->h);
 		if (t->bpf.probe)
 			bpf_summary(&t->bpf);
 	}
-	health_nl_close(k.h);
+	health_nl_close(k->h);
 	bpf_close(&t->bpf);
 	return rc;
 }
@@ -897,7 +903,7 @@ int cmd_trace_health(int argc, char **argv)
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return trace_cli_exit_code(rc);
 	t = calloc(1, sizeof(*t));	/* IRQ tables: too big for the stack */
 	if (!t) {
 		cli_error("out of memory");

@@ -1,31 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* perfagent trace net: the live per-interface, TCP and drop view. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bpf_env.h"
 #include "cli.h"
 #include "net.h"
 #include "net_report.h"
 #include "timeutil.h"
+#include "trace_cli.h"
 #include "units.h"
 
 #define NETNS_RUN_DIR "/run/netns"
 
 struct trace_opts {
 	struct net_probe_opts probe;
-	uint64_t interval_ns;
-	uint64_t duration_ns;
-	unsigned int top;
-	bool json;
+	struct trace_cli_output out;
 };
 
 struct trace_state {
 	const struct trace_opts *opts;
+	struct net_probe *probe;
 	struct net_totals interval;
 	struct net_totals total;
 };
@@ -64,22 +61,6 @@ static void usage(FILE *f)
 		"DURATION is a number with a unit: ns, us, ms, s, m, h (250ms, 1.5s); a bare\n"
 		"number means seconds. Ctrl-C prints a summary of the whole run.\n",
 		NET_DEFAULT_RATE);
-}
-
-static int parse_uint(const char *s, const char *flag, unsigned long max, bool zero_ok,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || s[0] == '-' || v > max || (!v && !zero_ok)) {
-		cli_error("%s: '%s' is not a number from %d to %lu", flag, s, zero_ok ? 0 : 1, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 /* NS: an inode number, a path to a namespace file, or a name under /run/netns. */
@@ -143,14 +124,10 @@ static int parse_events(const char *list, uint32_t *out)
 	return ret;
 }
 
-static int parse_duration_flag(const char *s, const char *flag, uint64_t *out)
+/* This command's errors have always shown 500ms as the example. */
+static int parse_duration(const char *arg, const char *flag, uint64_t *out)
 {
-	if (parse_duration_ns(s, NSEC_PER_SEC, out) || *out == 0) {
-		cli_error("%s: '%s' is not a duration (use e.g. 500ms, 1.5s, or a number of "
-			  "seconds)", flag, s);
-		return -1;
-	}
-	return 0;
+	return trace_cli_duration_eg(arg, flag, NSEC_PER_SEC, "500ms", out);
 }
 
 enum { OPT_NETNS = 256, OPT_RATE, OPT_PERFBUF };
@@ -169,97 +146,86 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_opt(int c, struct trace_opts *o)
+static int parse_opt(int c, void *opts)
 {
+	struct trace_opts *o = opts;
 	unsigned long v;
 
 	switch (c) {
 	case OPT_NETNS: return parse_netns(optarg, &o->probe.netns);
 	case 'p':
-		if (parse_uint(optarg, "-p", 65535, false, &v))
+		if (trace_cli_range(optarg, "-p", false, 65535, &v))
 			return -1;
 		o->probe.port = (uint16_t)v;
 		return 0;
 	case 'e': return parse_events(optarg, &o->probe.stream);
 	case OPT_RATE:
-		if (parse_uint(optarg, "--rate", 1000000, true, &v))
+		if (trace_cli_range(optarg, "--rate", true, 1000000, &v))
 			return -1;
 		o->probe.rate = (uint32_t)v;
 		return 0;
-	case 'i': return parse_duration_flag(optarg, "-i", &o->interval_ns);
-	case 'd': return parse_duration_flag(optarg, "-d", &o->duration_ns);
+	case 'i': return parse_duration(optarg, "-i", &o->out.interval_ns);
+	case 'd': return parse_duration(optarg, "-d", &o->out.duration_ns);
 	case 'n':
-		if (parse_uint(optarg, "-n", 1000000, true, &v))
+		if (trace_cli_range(optarg, "-n", true, 1000000, &v))
 			return -1;
-		o->top = (unsigned int)v;
+		o->out.top = (unsigned int)v;
 		return 0;
-	case 'j': o->json = true; return 0;
+	case 'j': o->out.json = true; return 0;
 	case OPT_PERFBUF: o->probe.perfbuf = true; return 0;
 	default: return -1;
 	}
 }
 
+static const struct trace_cli cli = {
+	.name = "net",
+	.shortopts = ":p:e:i:d:n:jh",
+	.longopts = long_opts,
+	.usage = usage,
+	.parse_opt = parse_opt,
+};
+
 /* Returns 0 to run, 1 when help was printed, -1 on bad usage. */
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
-	int c;
-
-	o->interval_ns = NSEC_PER_SEC;
-	o->top = 20;
+	o->out.interval_ns = NSEC_PER_SEC;
+	o->out.top = 20;
 	o->probe.stream = NET_DEFAULT_STREAM;
 	o->probe.rate = NET_DEFAULT_RATE;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:e:i:d:n:jh", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (c == '?' || c == ':') {
-			cli_error("%s option '%s' (see 'perfagent trace net --help')",
-				  c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (parse_opt(c, o))
-			return -1;
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'perfagent trace net --help')",
-			  argv[optind]);
-		return -1;
-	}
-	return 0;
+	return trace_cli_parse(&cli, argc, argv, o);
 }
 
 static void on_event(void *ctx, const struct pa_net_event *e)
 {
 	struct trace_state *st = ctx;
 
-	if (st->opts->json)
+	if (st->opts->out.json)
 		net_report_event_json(stdout, e);
 	else
 		net_report_event_text(stdout, e);
 	fflush(stdout);
 }
 
-static void report(struct trace_state *st, const struct net_totals *t, uint64_t span_ns,
-		   bool final)
+static void report(void *ctx, uint64_t span_ns, bool final)
 {
+	struct trace_state *st = ctx;
 	struct net_report r = {
-		.totals = t, .span_ns = span_ns, .final = final,
-		.top = st->opts->top, .when_ns = realtime_ns(),
+		.totals = final ? &st->total : &st->interval,
+		.span_ns = span_ns, .final = final,
+		.top = st->opts->out.top, .when_ns = realtime_ns(),
 	};
 
-	if (st->opts->json)
+	if (st->opts->out.json)
 		net_report_json(stdout, &r);
 	else
 		net_report_table(stdout, &r);
 	fflush(stdout);
 }
 
-static int read_interval(struct net_probe *p, struct trace_state *st)
+static int read_interval(void *ctx)
 {
-	int ret = net_probe_read(p, &st->interval);
+	struct trace_state *st = ctx;
+	int ret = net_probe_read(st->probe, &st->interval);
 
 	if (ret) {
 		cli_error("reading the network maps failed: %s", strerror(-ret));
@@ -269,90 +235,47 @@ static int read_interval(struct net_probe *p, struct trace_state *st)
 	return 0;
 }
 
-static int wait_events(struct net_probe *p, uint64_t deadline)
+static int wait_events(void *ctx, int timeout_ms)
 {
-	uint64_t now = mono_ns();
-	int ret;
+	struct trace_state *st = ctx;
 
-	if (now >= deadline)
-		return 0;
-	ret = net_probe_poll(p, (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
-	if (ret < 0 && ret != -EINTR) {
-		cli_error("reading network events failed: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return trace_cli_poll_result(net_probe_poll(st->probe, timeout_ms), "network events");
 }
 
-static int run_loop(struct net_probe *p, struct trace_state *st)
+static int open_probe(void *ctx, char *err, size_t len)
 {
-	const struct trace_opts *o = st->opts;
-	uint64_t start = mono_ns(), next = start + o->interval_ns, last = start;
-	uint64_t end = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
-	int ret = 0;
+	struct trace_state *st = ctx;
 
-	while (!cli_stop) {
-		uint64_t deadline = next < end ? next : end;
-
-		if ((ret = wait_events(p, deadline)))
-			break;
-		if (mono_ns() >= end)
-			break;
-		if (mono_ns() < next)
-			continue;
-		if ((ret = read_interval(p, st)))
-			break;
-		report(st, &st->interval, mono_ns() - last, false);
-		last = mono_ns();
-		next += o->interval_ns;
-	}
-	/* Drain what is still queued, then the last partial interval. */
-	net_probe_poll(p, 0);
-	if (!ret && !(ret = read_interval(p, st)))
-		report(st, &st->total, mono_ns() - start, true);
-	return ret;
+	return net_probe_open(&st->probe, &st->opts->probe, on_event, st, err, len);
 }
 
-static int check_environment(void)
+static void announce(void *ctx)
 {
-	char err[512];
+	struct trace_state *st = ctx;
+	const char *missing = net_probe_missing(st->probe);
 
-	if (env_check_privileges(err, sizeof(err)) || env_check_btf(err, sizeof(err))) {
-		cli_error("%s", err);
-		return -1;
-	}
-	return 0;
+	fprintf(stderr, "Tracing the network (%s)... Ctrl-C to stop.\n",
+		net_probe_describe(st->probe));
+	if (*missing)
+		fprintf(stderr, "Not on this kernel: %s\n", missing);
 }
+
+static const struct trace_cli_ops ops = {
+	.open = open_probe, .announce = announce,
+	.wait = wait_events, .read = read_interval, .report = report,
+};
 
 int cmd_trace_net(int argc, char **argv)
 {
 	struct trace_opts o = { 0 };
 	struct trace_state st = { .opts = &o };
-	struct net_probe *p = NULL;
-	char err[512];
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
-		return ret > 0 ? 0 : EXIT_USAGE;
-	env_setup_libbpf(cli_verbose);
-	ret = 1;
-	if (check_environment())
-		goto out;
-	if (net_probe_open(&p, &o.probe, on_event, &st, err, sizeof(err))) {
-		cli_error("%s", err);
-		goto out;
-	}
-	cli_catch_stop_signals();
-	if (!o.json) {
-		fprintf(stderr, "Tracing the network (%s)... Ctrl-C to stop.\n",
-			net_probe_describe(p));
-		if (*net_probe_missing(p))
-			fprintf(stderr, "Not on this kernel: %s\n", net_probe_missing(p));
-	}
-	ret = run_loop(p, &st) ? 1 : 0;
-out:
-	net_probe_close(p);
+		return trace_cli_exit_code(ret);
+	ret = trace_cli_trace(&ops, &st, &o.out);
+	net_probe_close(st.probe);
 	net_totals_free(&st.interval);
 	net_totals_free(&st.total);
 	return ret;

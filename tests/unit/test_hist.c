@@ -162,6 +162,22 @@ static void t_empty_and_single(void)
 	CHECK(hist_total(b) == 1);
 }
 
+/* Known exactly when a CPU set a new maximum, else bounded by the top
+ * bucket's end and by the largest maximum ever seen.
+ */
+static void t_interval_max(void)
+{
+	uint64_t b[PA_HIST_BUCKETS] = { 0 };
+	unsigned int top = pa_hist_index(1000000);
+
+	CHECK(hist_interval_max(b, 0, 5000000) == 0);
+	b[pa_hist_index(1000)] = 3;
+	b[top] = 1;
+	CHECK(hist_interval_max(b, 1000123, 9000000) == 1000123);
+	CHECK(hist_interval_max(b, 0, 9000000) == hist_bucket_high(top) - 1);
+	CHECK(hist_interval_max(b, 0, 1000010) == 1000010);
+}
+
 int main(void)
 {
 	RUN(t_every_value_lands_in_its_bucket);
@@ -170,5 +186,6 @@ int main(void)
 	RUN(t_percentiles_within_bound_clusters);
 	RUN(t_one_point_one_ms);
 	RUN(t_empty_and_single);
+	RUN(t_interval_max);
 	CHECK_EXIT();
 }
