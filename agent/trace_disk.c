@@ -59,13 +59,18 @@ static void usage(FILE *f)
 		"  -n, --top N            rows per table, busiest first (default 20, 0 = all)\n"
 		"  -j, --json             one JSON object per interval and per event\n"
 		"\n"
+		"Accounting:\n"
+		"      --stale-after DURATION  a request still tracked this long after it\n"
+		"                         reached the disk completed without the kernel running\n"
+		"                         the probe: counted as \"completions not seen\" (default %llus)\n"
+		"\n"
 		"Kernel mechanism (normally chosen automatically):\n"
 		"      --perf-buffer      stream events through a perf buffer, not a ring buffer\n"
 		"      --raw-tp           attach raw tracepoints instead of BTF-typed ones\n"
 		"\n"
 		"DURATION is a number with a unit: ns, us, ms, s, m, h (250ms, 1.5s). For -i and\n"
 		"-d a bare number means seconds. Ctrl-C prints a summary of the whole run.\n",
-		DISK_DEFAULT_RATE);
+		DISK_DEFAULT_RATE, DISK_DEFAULT_STALE_NS / NSEC_PER_SEC);
 }
 
 static int parse_device(const char *s, struct trace_opts *o)
@@ -81,7 +86,8 @@ static int parse_device(const char *s, struct trace_opts *o)
 	return 0;
 }
 
-enum { OPT_CGROUP = 256, OPT_SLOW, OPT_SLOW_P99, OPT_RATE, OPT_PERFBUF, OPT_RAW_TP };
+enum { OPT_CGROUP = 256, OPT_SLOW, OPT_SLOW_P99, OPT_RATE, OPT_PERFBUF, OPT_RAW_TP,
+       OPT_STALE };
 
 static const struct option long_opts[] = {
 	{ "device", required_argument, NULL, 'D' },
@@ -96,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "perf-buffer", no_argument, NULL, OPT_PERFBUF },
 	{ "raw-tp", no_argument, NULL, OPT_RAW_TP },
+	{ "stale-after", required_argument, NULL, OPT_STALE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -117,6 +124,8 @@ static int parse_opt(int c, void *opts)
 	case 'j': o->out.json = true; return 0;
 	case OPT_PERFBUF: o->probe.perfbuf = true; return 0;
 	case OPT_RAW_TP: o->probe.raw_tp = true; return 0;
+	case OPT_STALE:
+		return trace_cli_duration(optarg, "--stale-after", 0, &o->probe.stale_after_ns);
 	default: return -1;
 	}
 }

@@ -47,6 +47,7 @@ expect main_lists_doctor 0 "doctor" "$PA" --help
 expect disk_unknown_device 2 "-D: 'nosuchdisk9' is not a block device" "$PA" trace disk -D nosuchdisk9
 expect disk_bad_slow 2 "--slow: '10' is not a duration" "$PA" trace disk --slow 10
 expect disk_bad_rate 2 "--rate-limit: 'lots' is not a valid number" "$PA" trace disk --rate-limit lots
+expect disk_bad_stale 2 "--stale-after: '0s' is not a duration" "$PA" trace disk --stale-after 0s
 expect disk_bad_pid 2 "-p: '0' is not a valid id" "$PA" trace disk -p 0
 expect disk_unknown_option 2 "unknown option '--frob'" "$PA" trace disk --frob
 expect disk_bad_cgroup 1 "--cgroup /proc: not a cgroup v2 directory" "$PA" trace disk --cgroup /proc -d 1
@@ -92,7 +93,7 @@ loop=$(attach_loop "$tmp/a.img") || {
 	exit 0
 }
 name=${loop#/dev/}
-"$PA" trace disk -D "$name" --json -i 200ms -d 4s --slow 1ns --rate-limit 0 \
+"$PA" trace disk -D "$name" --json -i 200ms -d 4s --slow 1ns --rate-limit 0 --stale-after 1s \
 	>"$tmp/json" 2>"$tmp/err" &
 tpid=$!
 i=0

@@ -52,7 +52,7 @@ ok nullblk_setup
 "$T" nullblk /dev/nullb0 "$NSEC" $READS
 
 # The command: the same numbers in its JSON summary.
-"$PA" trace disk -D nullb0 --json -i 1s -d 8s >"$tmp/json" 2>"$tmp/err" &
+"$PA" trace disk -D nullb0 --json -i 1s -d 8s --stale-after 2s >"$tmp/json" 2>"$tmp/err" &
 agent=$!
 i=0
 while [ ! -s "$tmp/json" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -64,7 +64,7 @@ row='.[] | select(.type == "disk" and .final) | .devices[] | select(.device == "
 count=$(jq -s "[$row | .count] | add // 0" "$tmp/json")
 p50=$(jq -s "[$row | .service.p50_ns] | add // 0" "$tmp/json")
 # completions the kernel skipped the probe for (nested on one CPU): reported, may be missing
-missed=$(jq -s '[.[] | select(.type == "disk" and .final) | .missed_completions] | add // 0' "$tmp/json")
+missed=$(jq -s '[.[] | select(.type == "disk" and .final) | .missed_completions + (.completions_unseen // 0)] | add // 0' "$tmp/json")
 echo "# trace disk: $count reads, service p50 $p50 ns, completion_nsec $NSEC"
 lo=$((NSEC * 95 / 100))
 hi=$((NSEC * 105 / 100))
