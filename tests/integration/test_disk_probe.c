@@ -28,6 +28,7 @@
 #include "blkdev_names.h"
 #include "bpf_env.h"
 #include "btf_enums.h"
+#include "cgroup_test.h"
 #include "check.h"
 #include "disk.h"
 #include "disk_ops.h"
@@ -550,39 +551,6 @@ static void t_events_name_each_submitter(void)
 	       "pid %d: %u events (made %d), pid %d: %u (made %d), %u in all", c1.pid,
 	       events_of(r, c1.pid), N_READS, c2.pid, events_of(r, c2.pid), OTHER_READS, r->nev);
 	close_run(r);
-}
-
-static int cgroup2_root(char *buf, size_t len)
-{
-	char dev[64], dir[256], type[64];
-	FILE *f = fopen("/proc/mounts", "r");
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %255s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			found = 0;
-			break;
-		}
-	fclose(f);
-	return found;
-}
-
-static int move_to_cgroup(const char *dir, pid_t pid)
-{
-	char path[600], s[32];
-	int fd, n, ret;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(s, sizeof(s), "%d", pid);
-	ret = write(fd, s, n) == n ? 0 : -1;
-	close(fd);
-	return ret;
 }
 
 static void t_cgroup_filter_counts_inside_only(void)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bpf_env.h"
+#include "cgroup_test.h"
 #include "check.h"
 #include "hist.h"
 #include "syscall.h"
@@ -363,40 +364,6 @@ static void t_comm_filter_excludes_others(void)
 	close_probe(&r);
 	CHECKF(got == GETPPID_CALLS, "comm filter counted %llu getppid, the matching child "
 	       "made %d and the other %d", (unsigned long long)got, GETPPID_CALLS, GETPPID_CALLS);
-}
-
-/* The cgroup v2 mount: /sys/fs/cgroup or /sys/fs/cgroup/unified. */
-static int cgroup2_root(char *buf, size_t len)
-{
-	char dev[64], dir[256], type[64];
-	FILE *f = fopen("/proc/mounts", "r");
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %255s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			found = 0;
-			break;
-		}
-	fclose(f);
-	return found;
-}
-
-static int move_to_cgroup(const char *dir, pid_t pid)
-{
-	char path[600], s[32];
-	int fd, n, ret;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(s, sizeof(s), "%d", pid);
-	ret = write(fd, s, n) == n ? 0 : -1;
-	close(fd);
-	return ret;
 }
 
 static void t_cgroup_filter_excludes_others(void)
