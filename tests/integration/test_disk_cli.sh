@@ -26,20 +26,7 @@ attach_loop() {
 # BPF program nested in itself on one CPU).
 exact() { [ "$1" -eq "$2" ] || { [ "$1" -lt "$2" ] && [ $(($2 - $1)) -le "$3" ]; }; }
 
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-
-# expect NAME EXIT-CODE OUTPUT-SUBSTRING CMD...
-expect() {
-	name=$1 code=$2 msg=$3; shift 3
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ $rc -eq "$code" ] && grep -qF -- "$msg" "$tmp/err" "$tmp/out"; then
-		ok "$name"
-	else
-		fail "$name" "exit $rc (want $code)" "stderr: $(head -c 600 "$tmp/err")"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 expect disk_help 0 "--slow DURATION" "$PA" trace disk --help
 expect trace_lists_disk 0 "disk" "$PA" trace --help

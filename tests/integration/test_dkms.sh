@@ -4,8 +4,7 @@
 # then check what DKMS installed and remove it again.
 set -u
 cd "$(dirname "$0")/../.."
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+. tests/lib/check.sh
 
 kver=$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)
 if ! command -v dkms >/dev/null || [ -z "$kver" ] || [ ! -d "/lib/modules/$kver/build" ]; then

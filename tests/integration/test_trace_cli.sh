@@ -8,20 +8,7 @@ WORKER=$(dirname "$PA")/tests/syscall_worker
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-
-# expect NAME EXIT-CODE STDERR-SUBSTRING CMD...
-expect() {
-	name=$1 code=$2 msg=$3; shift 3
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ $rc -eq "$code" ] && grep -qF -- "$msg" "$tmp/err" "$tmp/out"; then
-		ok "$name"
-	else
-		fail "$name" "exit $rc (want $code)" "stderr: $(cat "$tmp/err")"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 expect help 0 "trace syscalls" "$PA" --help
 expect version 0 "perfagent 0." "$PA" --version

@@ -163,7 +163,7 @@ install_agent() {
 			echo "mkroot: $bin is not built (make tests), left out" >&2
 		fi
 	done
-	for src in tests/integration/test_*.sh; do
+	for src in tests/integration/test_*.sh tests/lib/check.sh; do
 		if [ -e "$src" ]; then
 			put "$src" "perfagent/$src"
 		fi
