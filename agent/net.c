@@ -293,24 +293,6 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-static void iface_sum(const struct pa_net_if_stats *v, int ncpus, struct pa_net_if_stats *s)
-{
-	int cpu;
-
-	memset(s, 0, sizeof(*s));
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		s->rx_packets += v[cpu].rx_packets;
-		s->rx_bytes += v[cpu].rx_bytes;
-		s->tx_packets += v[cpu].tx_packets;
-		s->tx_bytes += v[cpu].tx_bytes;
-		s->rx_drops += v[cpu].rx_drops;
-		s->tx_drops += v[cpu].tx_drops;
-		if (!s->name[0] && v[cpu].name[0])
-			memcpy(s->name, v[cpu].name, sizeof(s->name));
-	}
-	s->name[sizeof(s->name) - 1] = '\0';
-}
-
 /* Our namespace: the interface's current name. Elsewhere: its name when
  * first seen (if_indextoname would answer for our namespace instead).
  */
@@ -364,40 +346,130 @@ static int add_iface_delta(struct net_totals *t, const struct net_iface_totals *
 	return 0;
 }
 
-static int read_ifaces(struct net_probe *p, struct net_totals *t)
+/* One interface's counters summed over CPUs and over both maps. */
+struct iface_row {
+	struct pa_net_if_key key;
+	struct pa_net_if_stats sum;
+};
+
+struct iface_rows {
+	struct iface_row *v;
+	size_t n, cap;
+};
+
+static void iface_add(struct pa_net_if_stats *s, const struct pa_net_if_stats *v)
+{
+	s->rx_packets += v->rx_packets;
+	s->rx_bytes += v->rx_bytes;
+	s->tx_packets += v->tx_packets;
+	s->tx_bytes += v->tx_bytes;
+	s->rx_drops += v->rx_drops;
+	s->tx_drops += v->tx_drops;
+	if (!s->name[0] && v->name[0])
+		memcpy(s->name, v->name, sizeof(s->name));
+	s->name[sizeof(s->name) - 1] = '\0';
+}
+
+static struct pa_net_if_stats *iface_row(struct iface_rows *r, const struct pa_net_if_key *k)
+{
+	struct iface_row *arr;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!if_key_cmp(&r->v[i].key, k))
+			return &r->v[i].sum;
+	arr = grow(r->v, &r->cap, r->n + 1, sizeof(*arr));
+	if (!arr)
+		return NULL;
+	r->v = arr;
+	memset(&arr[r->n], 0, sizeof(arr[r->n]));
+	arr[r->n].key = *k;
+	return &arr[r->n++].sum;
+}
+
+static int collect_hashed_ifaces(struct net_probe *p, struct iface_rows *rows)
 {
 	int fd = bpf_map__fd(p->skel->maps.net_ifaces);
-	struct pa_net_if_stats *vals = calloc(p->ncpus, sizeof(*vals)), sum;
+	struct pa_net_if_stats *vals = calloc(p->ncpus, sizeof(*vals)), *row;
 	struct pa_net_if_key key, next, *prevk = NULL;
-	int ret = 0;
+	int ret = vals ? 0 : -ENOMEM;
 
-	if (!vals)
-		return -ENOMEM;
 	while (!ret && bpf_map_get_next_key(fd, prevk, &next) == 0) {
-		struct net_iface_totals d = { .netns = next.netns, .ifindex = next.ifindex };
-		struct iface_prev *o;
-
 		key = next;
 		prevk = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;	/* deleted under us */
-		iface_sum(vals, p->ncpus, &sum);
-		o = iface_prev_slot(p, &key);
-		if (!o) {
+		row = iface_row(rows, &key);
+		if (!row) {
 			ret = -ENOMEM;
 			break;
 		}
-		d.rx_packets = sum.rx_packets - o->sum.rx_packets;
-		d.rx_bytes = sum.rx_bytes - o->sum.rx_bytes;
-		d.tx_packets = sum.tx_packets - o->sum.tx_packets;
-		d.tx_bytes = sum.tx_bytes - o->sum.tx_bytes;
-		d.rx_drops = sum.rx_drops - o->sum.rx_drops;
-		d.tx_drops = sum.tx_drops - o->sum.tx_drops;
-		o->sum = sum;
-		iface_name(p, &key, sum.name, d.name);
-		ret = add_iface_delta(t, &d);
+		for (int cpu = 0; cpu < p->ncpus; cpu++)
+			iface_add(row, &vals[cpu]);
 	}
 	free(vals);
+	return ret;
+}
+
+/* Each CPU's slot names its own namespace (see struct pa_net_if_slot). */
+static int collect_fast_ifaces(struct net_probe *p, struct iface_rows *rows)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_if_fast);
+	struct pa_net_if_slot *vals = calloc(p->ncpus, sizeof(*vals));
+	struct pa_net_if_stats *row;
+	__u32 idx;
+	int cpu;
+
+	if (!vals)
+		return -ENOMEM;
+	for (idx = 0; idx < PA_NET_FAST_IFACES; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, vals))
+			continue;
+		for (cpu = 0; cpu < p->ncpus; cpu++) {
+			struct pa_net_if_key k = { .netns = vals[cpu].netns, .ifindex = idx };
+
+			if (!k.netns)
+				continue;
+			if (!(row = iface_row(rows, &k))) {
+				free(vals);
+				return -ENOMEM;
+			}
+			iface_add(row, &vals[cpu].stats);
+		}
+	}
+	free(vals);
+	return 0;
+}
+
+static int report_iface(struct net_probe *p, struct net_totals *t, const struct iface_row *r)
+{
+	struct net_iface_totals d = { .netns = r->key.netns, .ifindex = r->key.ifindex };
+	struct iface_prev *o = iface_prev_slot(p, &r->key);
+
+	if (!o)
+		return -ENOMEM;
+	d.rx_packets = r->sum.rx_packets - o->sum.rx_packets;
+	d.rx_bytes = r->sum.rx_bytes - o->sum.rx_bytes;
+	d.tx_packets = r->sum.tx_packets - o->sum.tx_packets;
+	d.tx_bytes = r->sum.tx_bytes - o->sum.tx_bytes;
+	d.rx_drops = r->sum.rx_drops - o->sum.rx_drops;
+	d.tx_drops = r->sum.tx_drops - o->sum.tx_drops;
+	o->sum = r->sum;
+	iface_name(p, &r->key, r->sum.name, d.name);
+	return add_iface_delta(t, &d);
+}
+
+static int read_ifaces(struct net_probe *p, struct net_totals *t)
+{
+	struct iface_rows rows = { 0 };
+	int ret = collect_hashed_ifaces(p, &rows);
+	size_t i;
+
+	if (!ret)
+		ret = collect_fast_ifaces(p, &rows);
+	for (i = 0; !ret && i < rows.n; i++)
+		ret = report_iface(p, t, &rows.v[i]);
+	free(rows.v);
 	return ret;
 }
 

@@ -60,6 +60,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PA_NET_FAST_IFACES);
+	__type(key, __u32);
+	__type(value, struct pa_net_if_slot);
+} net_if_fast SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pa_net_tcp_stats);
@@ -201,6 +208,27 @@ static __noinline struct pa_net_if_stats *iface_insert(struct net_device *dev,
 	return bpf_map_lookup_elem(&net_ifaces, key);
 }
 
+/* This CPU's slot for a small ifindex, when it is (or can become) ours. */
+static __always_inline struct pa_net_if_stats *iface_fast(struct net_device *dev,
+							  const struct pa_net_if_key *key)
+{
+	struct pa_net_if_slot *slot;
+	__u32 idx = key->ifindex;
+
+	if (idx >= PA_NET_FAST_IFACES)
+		return NULL;
+	slot = bpf_map_lookup_elem(&net_if_fast, &idx);
+	if (!slot)
+		return NULL;
+	if (slot->netns == key->netns)
+		return &slot->stats;
+	if (slot->netns)
+		return NULL;	/* another namespace's device has it here */
+	BPF_CORE_READ_STR_INTO(&slot->stats.name, dev, name);
+	slot->netns = key->netns;
+	return &slot->stats;
+}
+
 static __always_inline struct pa_net_if_stats *iface_stats(struct net_device *dev)
 {
 	struct pa_net_if_key key;
@@ -210,6 +238,9 @@ static __always_inline struct pa_net_if_stats *iface_stats(struct net_device *de
 	if (!netns_wanted(key.netns))
 		return NULL;
 	key.ifindex = dev->ifindex;
+	s = iface_fast(dev, &key);
+	if (s)
+		return s;
 	s = bpf_map_lookup_elem(&net_ifaces, &key);
 	return s ? s : iface_insert(dev, &key);
 }

@@ -15,6 +15,7 @@
 #define PA_NET_COMM_LEN		16
 #define PA_NET_MAX_IFACES	4096
 #define PA_NET_MAX_REASONS	1024
+#define PA_NET_FAST_IFACES	64	/* ifindex below this: "net_if_fast" first */
 
 /* Per interface, keyed by network namespace and ifindex: ifindex alone is
  * ambiguous (every namespace has its own lo with ifindex 1).
@@ -36,6 +37,18 @@ struct pa_net_if_stats {
 	__u64 rx_drops;		/* dropped after arriving on this device */
 	__u64 tx_drops;		/* dropped on the way out of it (qdisc, driver) */
 	char name[PA_NET_IFNAME_LEN];	/* at first sight; only on the CPU that saw it first */
+};
+
+/* Per-CPU array "net_if_fast", indexed by ifindex below PA_NET_FAST_IFACES:
+ * an array lookup the JIT inlines instead of hashing a key per packet. On
+ * each CPU a slot belongs to the namespace that used that ifindex there
+ * first (netns 0 = free); other namespaces with the same ifindex use
+ * "net_ifaces". The agent adds both up per (netns, ifindex).
+ */
+struct pa_net_if_slot {
+	__u32 netns;
+	__u32 pad;
+	struct pa_net_if_stats stats;
 };
 
 /* TCP totals ("net_tcp", per-CPU array of one), under the namespace and

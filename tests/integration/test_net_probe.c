@@ -550,15 +550,11 @@ static void t_connects_counted_exactly(void)
 /* The kernel's own counters for lo in that namespace (/proc/net/dev) moved
  * by exactly what the probe counted there.
  */
-static void t_iface_matches_kernel_counters(void)
+static void check_lo(const struct net_totals *t, uint32_t netns, const struct report *r)
 {
-	const struct report *r = &conn_run.rep;
-	const struct net_iface_totals *lo;
+	const struct net_iface_totals *lo = iface(t, netns, 1);
 
-	if (!conn_run.ran)
-		SKIP("t_connects_counted_exactly did not run");
-	lo = iface(&conn_run.t, conn_run.netns, 1);
-	CHECK(lo != NULL);
+	CHECKF(lo != NULL, "no lo counted in namespace %u", netns);
 	CHECK_STREQ(lo->name, "lo");
 	CHECKF(lo->rx_packets == r->after.rx_packets - r->before.rx_packets,
 	       "rx packets %llu, kernel %llu", (unsigned long long)lo->rx_packets,
@@ -576,7 +572,51 @@ static void t_iface_matches_kernel_counters(void)
 	       "tx bytes %llu, kernel %llu + %d per packet", (unsigned long long)lo->tx_bytes,
 	       (unsigned long long)(r->after.tx_bytes - r->before.tx_bytes), ETH_HLEN);
 	CHECK(lo->tx_packets >= 6 * CONNECTS);	/* SYN, SYN-ACK, ACK, data, 2 FINs at least */
+}
+
+static void t_iface_matches_kernel_counters(void)
+{
+	if (!conn_run.ran)
+		SKIP("t_connects_counted_exactly did not run");
+	check_lo(&conn_run.t, conn_run.netns, &conn_run.rep);
 	CHECKF(conn_run.t.n_ifaces == 1, "%zu interfaces", conn_run.t.n_ifaces);
+}
+
+/* Unfiltered, two namespaces busy at once, and ours: three lo with ifindex
+ * 1. Per CPU one of them has the fast slot for ifindex 1, the others go
+ * through the hash; each namespace's lo must still add up exactly.
+ */
+static void t_same_ifindex_in_two_namespaces(void)
+{
+	struct workload w = { AF_INET, test_port(), CONNECTS, 0 };
+	struct workload w2 = { AF_INET, test_port() + 2, CONNECTS, 0 };
+	struct net_probe_opts o = { 0 };
+	struct net_totals t = { 0 };
+	uint64_t closes = 4 * CONNECTS;
+	struct net_probe *p = NULL;
+	struct report ra, rb;
+	struct child a, b;
+	char why[128];
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	if (spawn(&a, &w, why, sizeof(why)) || spawn(&b, &w2, why, sizeof(why)))
+		SKIP("%s", why);
+	if (open_probe(&p, &o)) {
+		abandon(&a);
+		abandon(&b);
+		CHECK(!"net_probe_open");
+	}
+	release(&a);
+	release(&b);
+	ra = finish(&a);
+	rb = finish(&b);
+	CHECKF(ra.ok && rb.ok, "workloads: %s / %s", ra.err, rb.err);
+	CHECK(collect(p, &t, closed_all, &closes) == 0);
+	net_probe_close(p);
+	check_lo(&t, a.netns, &ra);
+	check_lo(&t, b.netns, &rb);
+	net_totals_free(&t);
 }
 
 /* Connections to a closed port: resets and NO_SOCKET drops, exactly, and
@@ -996,6 +1036,7 @@ int main(void)
 {
 	RUN(t_connects_counted_exactly);
 	RUN(t_iface_matches_kernel_counters);
+	RUN(t_same_ifindex_in_two_namespaces);
 	RUN(t_refused_resets_and_drops_rate_limited);
 	RUN(t_refused_ipv6);
 	RUN(t_refused_perf_buffer);
