@@ -390,10 +390,11 @@ static int reserve(struct stream *s, size_t need)
 /* The object's members between its braces, trimmed; NULL when not an object. */
 static const char *object_members(const char *obj, size_t len, size_t *mlen)
 {
-	const char *b = obj, *e = obj + len;
+	const char *b = obj, *e;
 
 	if (!obj || memchr(obj, '\n', len))
 		return NULL;
+	e = obj + len;
 	while (b < e && (*b == ' ' || *b == '\t' || *b == '\r'))
 		b++;
 	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\0'))
