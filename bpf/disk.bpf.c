@@ -216,6 +216,23 @@ static __always_inline bool rq_stale(struct request *rq, const struct pa_disk_rq
 	return alloc && alloc > ri->seen_ts;
 }
 
+/*
+ * Who submits: in tp_btf programs read straight from the task (one helper
+ * call for the task, then loads the verifier makes fault-safe) rather than
+ * the three helpers the raw_tp flavour needs: for every request, most of
+ * the cost of making its record. The cgroup is the task's on the default
+ * hierarchy, as bpf_get_current_cgroup_id() reports it.
+ */
+static __always_inline void submitter_from_task(struct pa_disk_rq *r)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	r->tgid = task->tgid;
+	r->tid = task->pid;
+	r->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	__builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
+}
+
 /* The request's record, made from the current task when this is its first
  * sighting (always at block_io_start: a request is made there). now = 0 at
  * block_io_start (no clock read needed there, see rq_stale).
@@ -238,12 +255,16 @@ static __always_inline struct pa_disk_rq *rq_attribute(struct request *rq, bool 
 			c->completions_unseen++;
 	}
 	fresh.seen_ts = now;
-	pid_tgid = bpf_get_current_pid_tgid();
-	fresh.tgid = pid_tgid >> 32;
-	fresh.tid = (__u32)pid_tgid;
-	fresh.cgroup_id = bpf_get_current_cgroup_id();
+	if (btf) {
+		submitter_from_task(&fresh);
+	} else {
+		pid_tgid = bpf_get_current_pid_tgid();
+		fresh.tgid = pid_tgid >> 32;
+		fresh.tid = (__u32)pid_tgid;
+		fresh.cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+	}
 	fresh.wanted = submitter_wanted(fresh.tgid);
-	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
 	/* A racing CPU may have made it first: either record will do. */
 	bpf_map_update_elem(&disk_rqs, &key, &fresh, flags);
 	ri = bpf_map_lookup_elem(&disk_rqs, &key);

@@ -553,16 +553,38 @@ static void t_events_name_each_submitter(void)
 	close_run(r);
 }
 
+/* Events that name the submitter exactly: its pid, its command, and the
+ * cgroup v2 it was in (the directory's inode number is the cgroup's id).
+ */
+static unsigned int events_from(const struct run *r, pid_t pid, uint64_t cgroup_id)
+{
+	char comm[PA_DISK_COMM_LEN] = "";
+	unsigned int i, n = 0;
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	for (i = 0; i < r->nev; i++)
+		n += r->ev[i].pid == (uint32_t)pid && r->ev[i].cgroup_id == cgroup_id &&
+		     !strncmp(r->ev[i].comm, comm, sizeof(comm));
+	return n;
+}
+
 static void t_cgroup_filter_counts_inside_only(void)
 {
 	struct io_plan p1 = { dev_a.path, N_READS, 0, BLOCK, 0, 0 };
 	struct io_plan p2 = { dev_a.path, OTHER_READS, 0, BLOCK, 0, 0 };
-	struct disk_probe_opts o = { .dev = PA_KDEV(dev_a.major, dev_a.minor) };
+	struct disk_probe_opts o = { .dev = PA_KDEV(dev_a.major, dev_a.minor), .slow_ns = 1 };
 	const struct disk_totals *rd;
 	struct run *r = NULL;
 	struct child c1, c2;
 	char root[256], dir[512];
 	uint64_t got = 0, missed = 0;
+	unsigned int named = 0, nev = 0;
+	struct stat st = { 0 };
 	int moved;
 
 	if (cgroup2_root(root, sizeof(root)))
@@ -573,19 +595,26 @@ static void t_cgroup_filter_counts_inside_only(void)
 	c1 = spawn(&p1);
 	c2 = spawn(&p2);
 	o.cgroup = dir;
-	moved = move_to_cgroup(dir, c1.pid) == 0;
+	moved = move_to_cgroup(dir, c1.pid) == 0 && stat(dir, &st) == 0;
 	if (moved)
 		r = open_run(&o);
 	run_child(&c2);
 	run_child(&c1);
 	if (r && read_run(r) == 0 && (rd = row_for(r, &dev_a, "REQ_OP_READ")))
 		got = rd->count;
+	if (r) {
+		named = events_from(r, c1.pid, st.st_ino);
+		nev = r->nev;
+	}
 	missed = r ? r->missed : 0;
 	close_run(r);
 	rmdir(dir);
 	CHECK(moved && r);
 	CHECKF(exact(got, N_READS, missed), "--cgroup counted %llu reads; inside made %d, outside %d",
 	       (unsigned long long)got, N_READS, OTHER_READS);
+	CHECKF(named == got && nev == got, "%u of %u events name the child, its command and "
+	       "cgroup %llu; %llu reads counted", named, nev, (unsigned long long)st.st_ino,
+	       (unsigned long long)got);
 }
 
 /* The adaptive threshold reaches the kernel, and only I/O above it streams. */
