@@ -546,80 +546,36 @@ static __always_inline void on_complete(void *ctx, struct request *rq, __u32 sta
 		st->suppressed++;
 }
 
-SEC("tp_btf/block_io_start")
-int BPF_PROG(io_start_btf, struct request *rq)
-{
-	on_io_start(rq, true);
-	return 0;
+/*
+ * Each tracepoint in both flavours around one body: tp_btf (direct loads)
+ * and raw_tp (probe reads, for kernels without the tracepoint's BTF). The
+ * agent loads one flavour (agent/disk.c, set_programs).
+ */
+#define DISK_RQ_PROGS(tp, name, handler)			\
+SEC("tp_btf/" #tp)						\
+int BPF_PROG(name##_btf, struct request *rq)			\
+{								\
+	handler(rq, true);					\
+	return 0;						\
+}								\
+								\
+SEC("raw_tp/" #tp)						\
+int BPF_PROG(name##_raw, struct request *rq)			\
+{								\
+	handler(rq, false);					\
+	return 0;						\
 }
 
-SEC("tp_btf/block_rq_insert")
-int BPF_PROG(rq_insert_btf, struct request *rq)
-{
-	on_insert(rq, true);
-	return 0;
-}
-
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(rq_issue_btf, struct request *rq)
-{
-	on_issue(rq, true);
-	return 0;
-}
-
-SEC("tp_btf/block_rq_requeue")
-int BPF_PROG(rq_requeue_btf, struct request *rq)
-{
-	on_requeue(rq, true);
-	return 0;
-}
-
-SEC("tp_btf/block_rq_merge")
-int BPF_PROG(rq_merge_btf, struct request *rq)
-{
-	on_merge(rq, true);
-	return 0;
-}
+DISK_RQ_PROGS(block_io_start, io_start, on_io_start)
+DISK_RQ_PROGS(block_rq_insert, rq_insert, on_insert)
+DISK_RQ_PROGS(block_rq_issue, rq_issue, on_issue)
+DISK_RQ_PROGS(block_rq_requeue, rq_requeue, on_requeue)
+DISK_RQ_PROGS(block_rq_merge, rq_merge, on_merge)
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(rq_complete_btf, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
 	on_complete(ctx, rq, error, nr_bytes, true);
-	return 0;
-}
-
-SEC("raw_tp/block_io_start")
-int BPF_PROG(io_start_raw, struct request *rq)
-{
-	on_io_start(rq, false);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_insert")
-int BPF_PROG(rq_insert_raw, struct request *rq)
-{
-	on_insert(rq, false);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_issue")
-int BPF_PROG(rq_issue_raw, struct request *rq)
-{
-	on_issue(rq, false);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_requeue")
-int BPF_PROG(rq_requeue_raw, struct request *rq)
-{
-	on_requeue(rq, false);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_merge")
-int BPF_PROG(rq_merge_raw, struct request *rq)
-{
-	on_merge(rq, false);
 	return 0;
 }
 
