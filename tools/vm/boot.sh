@@ -11,7 +11,16 @@
 #   -t SECONDS  hard limit for the whole run (VM_TIMEOUT, default 780)
 #
 # Environment: VM_KVER (guest kernel), VM_MEM (1G), VM_SMP (2), VM_APPEND
-# (more kernel parameters), VM_QEMU_ARGS (more QEMU options), QEMU.
+# (more kernel parameters), VM_QEMU_ARGS (more QEMU options), QEMU,
+# VM_TCG_THREAD (single, or multi: see below).
+#
+# The vCPUs share one host thread (TCG thread=single). With one thread per
+# vCPU (multi), QEMU 7.2 has left the 6.1 guest soft-locked for good, both
+# vCPUs in handle_softirqs and one trapping on an int3 at the softirq
+# tracepoint's patch site, after tracepoints were switched on and off while
+# softirqs ran (BPF attach and detach, perfagent doctor): the cross-vCPU
+# code modification of text_poke_bp. One thread runs one vCPU at a time, so
+# a code write is seen by the other vCPU before it runs again.
 #
 # While the guest runs, this script relays its vm-monitor requests (second
 # serial port, see tools/vm/vm-monitor) to QEMU's monitor through QMP's
@@ -186,7 +195,7 @@ mkdir -p "$VM_OUT" && : >"$log" && : >"$results" || exit 2
 # Guest addresses come from vm.env ("0000:00:03.0" -> addr=03.0).
 # VM_QEMU_ARGS: more QEMU options, split on spaces (e.g. "-s" for gdb).
 # shellcheck disable=SC2086
-"$qemu" -name perfagent-vm -accel tcg -machine pc -cpu max -m "${VM_MEM:-1G}" \
+"$qemu" -name perfagent-vm -accel "tcg,thread=${VM_TCG_THREAD:-single}" -machine pc -cpu max -m "${VM_MEM:-1G}" \
 	-smp "${VM_SMP:-2}" -nodefaults -display none -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 sysrq_always_enabled ${VM_APPEND:-}" \

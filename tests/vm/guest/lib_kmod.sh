@@ -81,11 +81,27 @@ agent_start() {
 	AGENT_PIDS="$AGENT_PIDS $!"
 	if ! wait_for 30 agent_settled "$_k_agent" || ! [ -s "$KTMP/$_k_agent.out" ]; then
 		note "agent $_k_agent did not start: $(cat "$KTMP/$_k_agent.err")"
+		agent_state "$_k_agent"
 		return 1
 	fi
 }
 
 agent_pid() { eval "echo \$agent_pid_$1"; }
+
+# agent_state NAME: where a stuck or vanished agent is, as diagnostics.
+agent_state() {
+	_k_pid=$(agent_pid "$1")
+	if ! [ -d "/proc/$_k_pid" ]; then
+		wait "$_k_pid"
+		note "agent $1 (pid $_k_pid) has exited, status $?"
+		return 0
+	fi
+	note "agent $1 (pid $_k_pid): $(grep State "/proc/$_k_pid/status")"
+	for _k_t in /proc/"$_k_pid"/task/*; do
+		note "  thread $(basename "$_k_t") $(cat "$_k_t/comm") in $(cat "$_k_t/wchan"):"
+		sed 's/^/#     /' "$_k_t/stack"
+	done
+}
 agent_alive() { kill -0 "$(agent_pid "$1")" 2>/dev/null; }
 agent_settled() { [ -s "$KTMP/$1.out" ] || ! agent_alive "$1"; }
 
@@ -153,9 +169,20 @@ dmesg_mark() { dmesg | wc -l >"$KTMP/dmesg.mark"; }
 dmesg_new() { dmesg | tail -n +$(($(cat "$KTMP/dmesg.mark") + 1)); }
 kernel_trouble() { dmesg_new | grep -E 'WARNING:|BUG:|Oops|general protection|kernel BUG|Call Trace'; }
 
+# Agents still running get SIGINT, then SIGKILL after 15 s: a stuck one
+# must not hold the script to its time limit.
 kmod_cleanup() {
 	for p in $AGENT_PIDS; do kill -INT "$p" 2>/dev/null; done
-	for p in $AGENT_PIDS; do wait "$p" 2>/dev/null; done
+	_k_wait=150
+	for p in $AGENT_PIDS; do
+		while kill -0 "$p" 2>/dev/null && [ $_k_wait -gt 0 ]; do
+			sleep 0.1
+			_k_wait=$((_k_wait - 1))
+		done
+		kill -0 "$p" 2>/dev/null && note "agent pid $p ignored SIGINT; killing it" &&
+			kill -KILL "$p"
+		wait "$p" 2>/dev/null
+	done
 	for d in /sys/class/net/pa*; do
 		[ -e "$d" ] && ip link del "$(basename "$d")" 2>/dev/null
 	done

@@ -9,9 +9,13 @@ T=build/tests/test_health_probe
 loaded=0
 
 cleanup() {
+	trap - EXIT INT TERM
 	[ $loaded -eq 1 ] && rmmod nvme 2>/dev/null
 }
+# dash runs the EXIT trap on exit, not when a signal ends it.
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 ok() { echo "ok - $1"; }
 not_ok() {
