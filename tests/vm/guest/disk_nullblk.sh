@@ -12,6 +12,7 @@
 # probe's error; at 50 ms that lateness is under 1 %. NULLBLK_NSEC overrides.
 # Runs in the test VM (tests/vm/guest/run-all.sh), as root, from /perfagent.
 set -u
+. /tests/lib_guest.sh
 PA=${PERFAGENT:-/perfagent/build/perfagent}
 T=build/tests/test_disk_probe
 NSEC=${NULLBLK_NSEC:-50000000}
@@ -24,14 +25,7 @@ cleanup() {
 	rmmod null_blk 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
+on_exit cleanup
 
 [ -x "$T" ] || { not_ok nullblk_setup "$T is missing (make tests)"; exit 1; }
 rmmod null_blk 2>/dev/null

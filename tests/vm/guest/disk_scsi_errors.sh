@@ -7,6 +7,7 @@
 # same. Runs in the test VM (tests/vm/guest/run-all.sh), as root, from
 # /perfagent.
 set -u
+. /tests/lib_guest.sh
 PA=${PERFAGENT:-/perfagent/build/perfagent}
 T=build/tests/test_disk_probe
 tmp=$(mktemp -d)
@@ -17,25 +18,7 @@ cleanup() {
 	rmmod scsi_debug 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-
-# The sdX scsi_debug made: no udev here, so look in sysfs.
-scsi_debug_disk() {
-	for d in /sys/block/sd*; do
-		[ -e "$d/device/model" ] || continue
-		case $(cat "$d/device/model") in
-		scsi_debug*) basename "$d"; return 0 ;;
-		esac
-	done
-	return 1
-}
+on_exit cleanup
 
 [ -x "$T" ] || { not_ok scsi_setup "$T is missing (make tests)"; exit 1; }
 modprobe sd_mod 2>/dev/null

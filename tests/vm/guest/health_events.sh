@@ -13,6 +13,7 @@
 # attaching the BPF programs) can take tens of seconds.
 # vm-time-limit: 300
 set -u
+. /tests/lib_guest.sh
 PA=${PERFAGENT:-/perfagent/build/perfagent}
 T=build/tests/test_health_probe
 cg=/sys/fs/cgroup/pa-health-events
@@ -50,18 +51,7 @@ cleanup() {
 	[ $kmod -eq 1 ] && rmmod perfagent 2>/dev/null
 	rm -rf "$tmp"
 }
-# dash runs the EXIT trap on exit, not when a signal ends it: turn the signals
-# run-all.sh sends at the time limit into an exit.
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
+on_exit cleanup
 
 # seen FILTER: the agent has printed a matching object.
 seen() { [ "$(jq -c "select($1)" "$tmp/json" 2>/dev/null | wc -l)" -gt 0 ]; }

@@ -5,6 +5,7 @@
 # decoded. Leaves the controller without a driver, as it found it (the
 # kernel module's tests offer it to other drivers). Runs in the test VM.
 set -u
+. /tests/lib_guest.sh
 T=build/tests/test_health_probe
 loaded=0
 
@@ -12,17 +13,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ $loaded -eq 1 ] && rmmod nvme 2>/dev/null
 }
-# dash runs the EXIT trap on exit, not when a signal ends it.
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
+on_exit cleanup
 
 [ -x "$T" ] || { not_ok health_nvme_setup "$T is missing (make tests)"; exit 1; }
 if [ ! -d /sys/module/nvme ]; then

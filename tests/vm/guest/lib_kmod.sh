@@ -6,6 +6,8 @@
 # removes the devices it made, so scripts do not depend on each other.
 # Variables of these functions start with _k_ (sh has no local variables).
 
+. /tests/lib_guest.sh
+
 PERFAGENT=${PERFAGENT:-/perfagent/build/perfagent}
 GENL_REQUEST=${GENL_REQUEST:-/perfagent/build/tests/genl_request}
 KTMP=$(mktemp -d /tmp/kmod.XXXXXX)
@@ -15,13 +17,6 @@ AGENT_PIDS=""
 # default, which these tests do not count.
 health() { "$PERFAGENT" trace health --source kmod "$@"; }
 
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do echo "#   $l"; done
-}
-skip() { echo "skip - $1"; }
 note() { echo "# $*"; }
 
 # check NAME CMD...: ok when CMD succeeds.
@@ -189,4 +184,4 @@ kmod_cleanup() {
 	unload
 	rm -rf "$KTMP"
 }
-trap kmod_cleanup EXIT
+on_exit kmod_cleanup

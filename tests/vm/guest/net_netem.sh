@@ -10,6 +10,7 @@
 # the namespaces and agents go on any exit, also at run-all.sh's time limit.
 # vm-time-limit: 300
 set -u
+. /tests/lib_guest.sh
 PA=${PERFAGENT:-/perfagent/build/perfagent}
 A=pa_net_a
 B=pa_net_b
@@ -20,14 +21,6 @@ LOSS=15%
 BYTES_K=2048
 tmp=$(mktemp -d)
 agent=
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-skip() { echo "skip - $1"; }
 
 limited=
 cleanup() {
@@ -40,10 +33,7 @@ cleanup() {
 	ip netns del $B 2>/dev/null
 	rm -rf "$tmp"
 }
-# dash runs the EXIT trap on exit, not when a signal ends it.
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+on_exit cleanup
 
 # gone PID SECONDS: wait up to SECONDS for PID to exit; false if it has not.
 gone() {
