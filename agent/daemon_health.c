@@ -25,34 +25,16 @@
 
 #define RETRY_NS	(30ULL * 1000000000ULL)
 
-static const char *const kind_names[] = {
-	[PA_EV_DEVICE_ADDED]		= "device_added",
-	[PA_EV_DEVICE_REMOVED]		= "device_removed",
-	[PA_EV_DRIVER_BOUND]		= "driver_bound",
-	[PA_EV_DRIVER_UNBOUND]		= "driver_unbound",
-	[PA_EV_PROBE_FAILED]		= "probe_failed",
-	[PA_EV_NETDEV_REGISTERED]	= "netdev_registered",
-	[PA_EV_NETDEV_UNREGISTERED]	= "netdev_unregistered",
-	[PA_EV_NETDEV_UP]		= "netdev_up",
-	[PA_EV_NETDEV_DOWN]		= "netdev_down",
-	[PA_EV_CARRIER_DOWN]		= "carrier_down",
-	[PA_EV_CARRIER_UP]		= "carrier_up",
-	[PA_EV_MTU_CHANGED]		= "mtu_changed",
-	[PA_EV_NETDEV_RENAMED]		= "netdev_renamed",
-	[PA_EV_MODULE_COMING]		= "module_coming",
-	[PA_EV_MODULE_LIVE]		= "module_live",
-	[PA_EV_MODULE_GOING]		= "module_going",
-	[PA_EV_DIE]			= "oops",
-};
-
-#define NKINDS	(sizeof(kind_names) / sizeof(kind_names[0]))
+#define NKINDS	(PA_EV_MAX + 1)
 
 _Static_assert(NKINDS <= sizeof(((struct daemon_health *)0)->per_kind) / sizeof(uint64_t),
 	       "daemon_health.per_kind must hold every event code");
 
 static const char *kind_name(uint32_t code)
 {
-	return code < NKINDS && kind_names[code] ? kind_names[code] : "unknown";
+	const char *name = health_kmod_event_name(code);
+
+	return name ? name : "unknown";
 }
 
 static void add_str(cJSON *o, const char *k, const char *v)

@@ -87,6 +87,31 @@ const char *health_kind_name(uint32_t kind, char *buf, size_t len)
 	return buf;
 }
 
+static const char *const kmod_event_names[PA_EV_MAX + 1] = {
+	[PA_EV_DEVICE_ADDED]		= "device_added",
+	[PA_EV_DEVICE_REMOVED]		= "device_removed",
+	[PA_EV_DRIVER_BOUND]		= "driver_bound",
+	[PA_EV_DRIVER_UNBOUND]		= "driver_unbound",
+	[PA_EV_PROBE_FAILED]		= "probe_failed",
+	[PA_EV_NETDEV_REGISTERED]	= "netdev_registered",
+	[PA_EV_NETDEV_UNREGISTERED]	= "netdev_unregistered",
+	[PA_EV_NETDEV_UP]		= "netdev_up",
+	[PA_EV_NETDEV_DOWN]		= "netdev_down",
+	[PA_EV_CARRIER_DOWN]		= "carrier_down",
+	[PA_EV_CARRIER_UP]		= "carrier_up",
+	[PA_EV_MTU_CHANGED]		= "mtu_changed",
+	[PA_EV_NETDEV_RENAMED]		= "netdev_renamed",
+	[PA_EV_MODULE_COMING]		= "module_coming",
+	[PA_EV_MODULE_LIVE]		= "module_live",
+	[PA_EV_MODULE_GOING]		= "module_going",
+	[PA_EV_DIE]			= "oops",
+};
+
+const char *health_kmod_event_name(uint32_t code)
+{
+	return code <= PA_EV_MAX ? kmod_event_names[code] : NULL;
+}
+
 /* ---- PCIe AER ------------------------------------------------------------ */
 
 #define AER_NONFATAL	0

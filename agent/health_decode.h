@@ -40,6 +40,11 @@ const char *health_severity_name(enum health_severity s);
 /* "block_error", "scsi_timeout", "oom_kill"...; "kind_N" when unknown. */
 const char *health_kind_name(uint32_t kind, char *buf, size_t len);
 
+/* The kernel module's event code (include/perfagent/genl.h) as a name, or
+ * NULL for a code this agent does not know (from a newer module).
+ */
+const char *health_kmod_event_name(uint32_t code);
+
 enum health_severity health_event_severity(const struct pa_health_event *e);
 
 /* The kernel module's events (enum pa_event_code): a probe failure is an

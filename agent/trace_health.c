@@ -63,31 +63,13 @@ struct trace_health {
 	struct kmod_side kmod;
 };
 
-static const char *const event_names[PA_EV_MAX + 1] = {
-	[PA_EV_DEVICE_ADDED]		= "device_added",
-	[PA_EV_DEVICE_REMOVED]		= "device_removed",
-	[PA_EV_DRIVER_BOUND]		= "driver_bound",
-	[PA_EV_DRIVER_UNBOUND]		= "driver_unbound",
-	[PA_EV_PROBE_FAILED]		= "probe_failed",
-	[PA_EV_NETDEV_REGISTERED]	= "netdev_registered",
-	[PA_EV_NETDEV_UNREGISTERED]	= "netdev_unregistered",
-	[PA_EV_NETDEV_UP]		= "netdev_up",
-	[PA_EV_NETDEV_DOWN]		= "netdev_down",
-	[PA_EV_CARRIER_DOWN]		= "carrier_down",
-	[PA_EV_CARRIER_UP]		= "carrier_up",
-	[PA_EV_MTU_CHANGED]		= "mtu_changed",
-	[PA_EV_NETDEV_RENAMED]		= "netdev_renamed",
-	[PA_EV_MODULE_COMING]		= "module_coming",
-	[PA_EV_MODULE_LIVE]		= "module_live",
-	[PA_EV_MODULE_GOING]		= "module_going",
-	[PA_EV_DIE]			= "oops",
-};
-
 /* A code from a newer module is shown as a number, not dropped. */
 static const char *event_name(uint32_t code, char *buf, size_t len)
 {
-	if (code <= PA_EV_MAX && event_names[code])
-		return event_names[code];
+	const char *name = health_kmod_event_name(code);
+
+	if (name)
+		return name;
 	snprintf(buf, len, "event_%u", code);
 	return buf;
 }
