@@ -370,14 +370,11 @@ static void iface_add(struct pa_net_if_stats *s, const struct pa_net_if_stats *v
 	s->name[sizeof(s->name) - 1] = '\0';
 }
 
+/* A new row; rows of the same key are folded after sorting (fold_rows). */
 static struct pa_net_if_stats *iface_row(struct iface_rows *r, const struct pa_net_if_key *k)
 {
 	struct iface_row *arr;
-	size_t i;
 
-	for (i = 0; i < r->n; i++)
-		if (!if_key_cmp(&r->v[i].key, k))
-			return &r->v[i].sum;
 	arr = grow(r->v, &r->cap, r->n + 1, sizeof(*arr));
 	if (!arr)
 		return NULL;
@@ -459,6 +456,25 @@ static int report_iface(struct net_probe *p, struct net_totals *t, const struct 
 	return add_iface_delta(t, &d);
 }
 
+/* One row per interface: sorted by key (the key leads each row), the
+ * hash's row and each CPU's fast slot of an interface become one.
+ */
+static void fold_rows(struct iface_rows *r)
+{
+	size_t i, n = 0;
+
+	if (!r->n)
+		return;
+	qsort(r->v, r->n, sizeof(*r->v), if_key_cmp);
+	for (i = 1; i < r->n; i++) {
+		if (!if_key_cmp(&r->v[n].key, &r->v[i].key))
+			iface_add(&r->v[n].sum, &r->v[i].sum);
+		else
+			r->v[++n] = r->v[i];
+	}
+	r->n = n + 1;
+}
+
 static int read_ifaces(struct net_probe *p, struct net_totals *t)
 {
 	struct iface_rows rows = { 0 };
@@ -467,6 +483,8 @@ static int read_ifaces(struct net_probe *p, struct net_totals *t)
 
 	if (!ret)
 		ret = collect_fast_ifaces(p, &rows);
+	if (!ret)
+		fold_rows(&rows);
 	for (i = 0; !ret && i < rows.n; i++)
 		ret = report_iface(p, t, &rows.v[i]);
 	free(rows.v);
