@@ -14,6 +14,7 @@
 #include "btf_enums.h"
 #include "doctor.h"
 #include "hist.h"
+#include "kernel_config.h"
 #include "net.h"
 #include "net.skel.h"
 #include "probe_common.h"
@@ -172,8 +173,18 @@ static int configure(struct net_probe *p, const struct net_probe_opts *o, bool r
 	s->rodata->filter_port = o->port;
 	s->rodata->stream_kinds = o->stream;
 	s->rodata->rate_limit = o->rate;
+	s->rodata->jiffies_hz = kernel_hz();
 	ephemeral_range((uint16_t *)&s->rodata->ephemeral_lo, (uint16_t *)&s->rodata->ephemeral_hi);
 	s->rodata->use_ringbuf = ringbuf;
+	if (o->conn_sets) {
+		if (o->conn_sets & (o->conn_sets - 1)) {
+			snprintf(err, len, "net probe: connection table of %u sets: not a power "
+				 "of two", o->conn_sets);
+			return -EINVAL;
+		}
+		s->rodata->conn_sets = o->conn_sets;
+		bpf_map__set_max_entries(s->maps.net_conns, o->conn_sets);
+	}
 	if (!ringbuf)
 		probe_events_as_perfbuf(s->maps.net_events);
 	n = choose_programs(p);

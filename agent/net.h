@@ -24,6 +24,8 @@ struct net_probe_opts {
 	uint32_t stream;		/* PA_NET_STREAM() bits of events to stream */
 	uint32_t rate;			/* events per second per key, 0 = no limit */
 	bool perfbuf;			/* force the perf buffer fallback */
+	uint32_t conn_sets;		/* connection table: sets of 4, a power of two;
+					 * 0 = PA_NET_CONN_SETS */
 };
 
 /* One interface over a read interval. */

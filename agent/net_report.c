@@ -313,7 +313,8 @@ static void print_losses(FILE *f, const struct net_losses *l)
 		fprintf(f, "WARNING: %llu packets on interfaces beyond the first %d were not "
 			"counted\n", (unsigned long long)l->iface_overflow, PA_NET_MAX_IFACES);
 	if (l->conn_overflow)
-		fprintf(f, "WARNING: %llu connections were not tracked (too many open at once)\n",
+		fprintf(f, "WARNING: %llu connections have no latency or lifetime (too many "
+			"open at once)\n",
 			(unsigned long long)l->conn_overflow);
 }
 

@@ -19,6 +19,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "perfagent/net.h"
+#include "net_conns.bpf.h"
+#include "net_rate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -36,17 +38,18 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_ESTABLISHED_	1
 #define TCP_SYN_SENT_		2
 #define TCP_SYN_RECV_		3
+#define TCP_FIN_WAIT1_		4
 #define TCP_TIME_WAIT_		6
 #define TCP_CLOSE_		7
+#define TCP_CLOSE_WAIT_		8
+#define TCP_LAST_ACK_		9
+#define TCP_CLOSING_		11
 #define TCP_NEW_SYN_RECV_	12
 
 /* Load-time options: set by the agent before load, folded by the verifier. */
 const volatile __u32 filter_netns;	/* namespace inode, 0 = all */
 const volatile __u16 filter_port;	/* local or remote port, 0 = all */
 const volatile __u32 stream_kinds;	/* PA_NET_STREAM(kind) bits */
-const volatile __u32 rate_limit;	/* events per second per key, 0 = no limit */
-const volatile __u16 ephemeral_lo;	/* the local port range: ports in it are */
-const volatile __u16 ephemeral_hi;	/* left out of rate-limit keys */
 const volatile bool drop_has_reason;	/* skb:kfree_skb has its reason argument */
 const volatile bool retrans_has_err;	/* tcp:tcp_retransmit_skb has err (fires on failures too) */
 const volatile bool use_ringbuf = true;
@@ -79,63 +82,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } net_drops SEC(".maps");
-
-/* A TCP connection seen opening, keyed by its struct sock pointer until it
- * reaches CLOSE (every TCP socket passes through CLOSE before it is freed,
- * so entries do not leak).
- */
-struct conn_start {
-	__u64 born_ns;
-	__u64 syn_ns;		/* SYN_SENT, active side only */
-	__u64 connect_ns;	/* SYN_SENT -> ESTABLISHED */
-	__u32 pid;
-	__u8 active;
-	__u8 established;
-	__u8 pad[2];
-	char comm[PA_NET_COMM_LEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* memory grows with what is open */
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct conn_start);
-} net_conns SEC(".maps");
-
-/* Rate limiting: a fixed one-second window per key. The key is the event
- * kind (and drop reason) and its flow without the client's port, so a
- * client reconnecting from new ports is still one key. Which end is the
- * client is known for connections seen opening, and from SYNs; otherwise a
- * port in the local port range facing one outside it is taken for the
- * client's, and when both are in it neither port is kept.
- */
-enum client_side {
-	SIDE_UNKNOWN,
-	SIDE_LOCAL,		/* we connected */
-	SIDE_REMOTE,		/* they connected (or sent the packet we answer) */
-};
-
-struct rate_key {
-	__u32 kind;
-	__u32 reason;
-	__u32 netns;
-	struct pa_net_flow flow;
-};
-
-struct rate_state {
-	__u64 window_ns;
-	__u64 passed;		/* in the current window */
-	__u64 suppressed;	/* ever */
-	__u64 reported;		/* of suppressed, already attached to an event */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct rate_key);
-	__type(value, struct rate_state);
-} net_rate SEC(".maps");
 
 /* Ring buffer; the agent turns it into a perf event array when the kernel
  * lacks ring buffers or the user asks for the fallback (use_ringbuf = 0).
@@ -295,6 +241,15 @@ int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
 
 /* ---- flows ---- */
 
+/* Direct loads, word by word: the verifier follows the BTF pointer. */
+static __always_inline void copy_in6(__u8 *dst, const struct in6_addr *a)
+{
+	__u32 w[4] = { a->in6_u.u6_addr32[0], a->in6_u.u6_addr32[1], a->in6_u.u6_addr32[2],
+		       a->in6_u.u6_addr32[3] };
+
+	__builtin_memcpy(dst, w, sizeof(w));
+}
+
 static __always_inline void flow_from_sock(const struct sock_common *skc,
 					   struct pa_net_flow *f)
 {
@@ -307,8 +262,12 @@ static __always_inline void flow_from_sock(const struct sock_common *skc,
 	 * before a reset it sends on close: its packets still carry inet_sport.
 	 * Time-wait and request sockets always have skc_num.
 	 */
-	if (!f->lport && skc->skc_state != TCP_TIME_WAIT_ && skc->skc_state != TCP_NEW_SYN_RECV_)
-		f->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)skc, inet_sport));
+	if (!f->lport && skc->skc_state != TCP_TIME_WAIT_ && skc->skc_state != TCP_NEW_SYN_RECV_) {
+		const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)skc);
+
+		if (tp)
+			f->lport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	}
 	if (family == AF_INET) {
 		f->family = AF_INET;
 		__u32 l = skc->skc_rcv_saddr, r = skc->skc_daddr;
@@ -317,8 +276,8 @@ static __always_inline void flow_from_sock(const struct sock_common *skc,
 		__builtin_memcpy(f->raddr, &r, 4);
 	} else if (family == AF_INET6) {
 		f->family = AF_INET6;
-		BPF_CORE_READ_INTO(&f->laddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&f->raddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		copy_in6(f->laddr, &skc->skc_v6_rcv_saddr);
+		copy_in6(f->raddr, &skc->skc_v6_daddr);
 	}
 }
 
@@ -395,64 +354,6 @@ static __always_inline enum client_side flow_from_skb(const struct sk_buff *skb,
 
 /* ---- streaming, under the per-key rate limit ---- */
 
-static __always_inline bool ephemeral(__u16 port)
-{
-	return port >= ephemeral_lo && port <= ephemeral_hi;
-}
-
-static __always_inline void drop_client_port(struct pa_net_flow *f, enum client_side side)
-{
-	if (side == SIDE_LOCAL)
-		f->lport = 0;
-	else if (side == SIDE_REMOTE)
-		f->rport = 0;
-	else if (ephemeral(f->lport) && ephemeral(f->rport))
-		f->lport = f->rport = 0;	/* cannot tell: one key per address pair */
-	else if (ephemeral(f->lport))
-		f->lport = 0;
-	else if (ephemeral(f->rport))
-		f->rport = 0;
-}
-
-/* Whether an event with this key may go out now; fills how many of the
- * key's events were held back since the last one that went out.
- */
-static __always_inline bool rate_pass(struct rate_key *k, enum client_side side, __u64 now,
-				      __u32 *suppressed)
-{
-	struct rate_state *s, init = {};
-	struct pa_net_counters *c;
-	__u64 held;
-
-	*suppressed = 0;
-	if (!rate_limit)
-		return true;
-	drop_client_port(&k->flow, side);
-	s = bpf_map_lookup_elem(&net_rate, k);
-	if (!s) {
-		init.window_ns = now;
-		init.passed = 1;
-		bpf_map_update_elem(&net_rate, k, &init, BPF_NOEXIST);
-		return true;
-	}
-	if (now - s->window_ns >= NSEC_PER_SEC) {
-		s->window_ns = now;
-		s->passed = 0;
-	}
-	if (s->passed >= rate_limit) {
-		__sync_fetch_and_add(&s->suppressed, 1);
-		c = counters();
-		if (c)
-			c->events_suppressed++;
-		return false;
-	}
-	s->passed++;
-	held = s->suppressed - s->reported;
-	s->reported += held;
-	*suppressed = held;
-	return true;
-}
-
 /* Waking the agent for every event costs more than the rest of the
  * program: it is woken once a quarter of the ring is filled, and otherwise
  * reads on its own every NET_POLL_MS (agent/net.c).
@@ -497,14 +398,36 @@ struct {
 	__type(value, struct pa_net_event);
 } net_scratch SEC(".maps");
 
+/* Whether an event of this kind and key is to be streamed now: its kind is
+ * streamed and its key is under the rate limit. Asked before the event is
+ * built: under a flood most are held back, and those then cost one lookup.
+ * Fills how many of the key's events the limit held back since the last
+ * one that went out.
+ */
+static __always_inline bool stream_wanted(__u32 kind, __u32 reason, __u32 netns,
+					  const struct pa_net_flow *f, enum client_side side,
+					  __u32 *held)
+{
+	struct rate_key k = { .kind = kind, .reason = reason, .netns = netns, .flow = *f };
+
+	struct pa_net_counters *c;
+
+	if (!(stream_kinds & PA_NET_STREAM(kind)))
+		return false;
+	if (rate_pass(&k, side, held))
+		return true;
+	c = counters();
+	if (c)
+		c->events_suppressed++;
+	return false;
+}
+
 static __always_inline struct pa_net_event *new_event(__u32 kind, __u32 netns,
-						      const struct pa_net_flow *f)
+						      const struct pa_net_flow *f, __u32 held)
 {
 	struct pa_net_event *e;
 	__u32 zero = 0;
 
-	if (!(stream_kinds & PA_NET_STREAM(kind)))
-		return NULL;
 	e = bpf_map_lookup_elem(&net_scratch, &zero);
 	if (!e)
 		return NULL;
@@ -513,20 +436,9 @@ static __always_inline struct pa_net_event *new_event(__u32 kind, __u32 netns,
 	e->kind = kind;
 	e->netns = netns;
 	e->flow = *f;
+	e->suppressed = held;
 	e->cpu = bpf_get_smp_processor_id();
 	return e;
-}
-
-/* Stream e unless its key is over the rate limit. */
-static __always_inline void send_limited(void *ctx, struct pa_net_event *e,
-					 enum client_side side)
-{
-	struct rate_key k = {
-		.kind = e->kind, .reason = e->reason, .netns = e->netns, .flow = e->flow,
-	};
-
-	if (rate_pass(&k, side, e->ts_ns, &e->suppressed))
-		emit(ctx, e);
 }
 
 /* ---- drops ---- */
@@ -569,7 +481,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location)
 	struct net_device *dev = skb->dev;
 	struct pa_net_flow f = {};
 	struct pa_net_event *e;
-	__u32 reason = 0, netns = 0;
+	__u32 reason = 0, netns = 0, held;
 	struct sock *sk;
 
 	if (drop_has_reason) {
@@ -593,13 +505,15 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location)
 	if (!flow_wanted(&f))
 		return 0;
 	count_drop_reason(reason);
-	e = new_event(PA_NET_EV_DROP, netns, &f);
+	if (!stream_wanted(PA_NET_EV_DROP, reason, netns, &f, side, &held))
+		return 0;
+	e = new_event(PA_NET_EV_DROP, netns, &f, held);
 	if (!e)
 		return 0;
 	e->reason = reason;
 	e->ifindex = dev ? dev->ifindex : 0;
 	e->location = (__u64)location;
-	send_limited(ctx, e, side);
+	emit(ctx, e);
 	return 0;
 }
 
@@ -615,60 +529,78 @@ static __always_inline void hist_add(__u64 *hist, __u64 *max, __u64 v)
 		*max = v;
 }
 
-static __always_inline void conn_open(const struct sock *sk, bool active, __u64 now)
+static __always_inline void count_conn_lost(void)
 {
-	__u64 key = (__u64)sk;
-	struct conn_start c = { .born_ns = now, .active = active };
-	struct pa_net_counters *cnt;
+	struct pa_net_counters *cnt = counters();
 
-	if (active) {
-		c.syn_ns = now;
-		/* connect() runs in the process: the one to name in its events. */
-		if (stream_kinds & PA_NET_STREAM(PA_NET_EV_CONN_CLOSED)) {
-			c.pid = bpf_get_current_pid_tgid() >> 32;
-			bpf_get_current_comm(c.comm, sizeof(c.comm));
-		}
-	}
-	if (bpf_map_update_elem(&net_conns, &key, &c, BPF_ANY)) {
-		cnt = counters();
-		if (cnt)
-			cnt->conn_overflow++;
-	}
+	if (cnt)
+		cnt->conn_overflow++;
 }
 
-static __always_inline void conn_established(struct conn_start *c, struct pa_net_tcp_stats *st,
-					     int oldstate, __u64 now)
+static __always_inline void conn_open(const struct sock *sk, bool active)
 {
-	c->established = 1;
-	if (c->active && oldstate == TCP_SYN_SENT_) {
-		c->connect_ns = now - c->syn_ns;
-		st->connected++;
-		hist_add(st->connlat_hist, &st->connlat_max_ns, c->connect_ns);
-	} else if (!c->active) {
+	struct conn_slot *c;
+	struct conn_set *set;
+	bool pushed;
+	__u64 key;
+
+	set = conn_set_of(sk, &key);
+	if (!set)
+		return;
+	c = conn_claim(set, key, &pushed);
+	if (pushed)
+		count_conn_lost();
+	c->sk = key;
+	c->born_ns = bpf_ktime_get_ns();
+	c->connect_ns = 0;
+	c->active = active;
+	c->pid = 0;
+	/* connect() runs in the process: the one to name in its events. */
+	if (active && (stream_kinds & PA_NET_STREAM(PA_NET_EV_CONN_CLOSED))) {
+		c->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
+	}
+	if (c->sk != key)
+		count_conn_lost();	/* another CPU took the slot meanwhile */
+}
+
+/* Counting needs only the transition; the map is read for the connect
+ * latency alone. A simultaneous open (SYN_SENT -> SYN_RECV -> ESTABLISHED,
+ * both ends connecting at once) counts as accepted.
+ */
+static __always_inline void conn_established(const struct sock *sk, int oldstate,
+					     struct pa_net_tcp_stats *st)
+{
+	struct conn_slot *c;
+
+	if (oldstate == TCP_SYN_RECV_) {
 		st->accepted++;
-	}
-}
-
-static __always_inline void conn_closed(void *ctx, const struct sock *sk, struct conn_start *c,
-					struct pa_net_tcp_stats *st, __u32 netns,
-					const struct pa_net_flow *f, __u64 now)
-{
-	const struct tcp_sock *tp = (const void *)sk;
-	__u64 acked, received, life = now - c->born_ns;
-	struct pa_net_event *e;
-
-	if (!c->established) {
-		if (c->active)
-			st->connect_failed++;
 		return;
 	}
-	acked = BPF_CORE_READ(tp, bytes_acked);
-	received = BPF_CORE_READ(tp, bytes_received);
-	st->closed++;
-	st->bytes_acked += acked;
-	st->bytes_received += received;
-	hist_add(st->lifetime_hist, &st->lifetime_max_ns, life);
-	e = new_event(PA_NET_EV_CONN_CLOSED, netns, f);
+	if (oldstate != TCP_SYN_SENT_)
+		return;
+	st->connected++;
+	c = conn_tracked(sk);
+	if (!c)
+		return;		/* connect() began before we attached */
+	c->connect_ns = bpf_ktime_get_ns() - c->born_ns;
+	hist_add(st->connlat_hist, &st->connlat_max_ns, c->connect_ns);
+}
+
+static __always_inline void stream_conn_closed(void *ctx, const struct sock *sk,
+					       const struct conn_slot *c, __u64 life,
+					       __u64 acked, __u64 received)
+{
+	struct pa_net_flow f = {};
+	struct pa_net_event *e;
+	__u32 netns, held;
+
+	netns = sk_netns(&sk->__sk_common);
+	flow_from_sock(&sk->__sk_common, &f);
+	if (!stream_wanted(PA_NET_EV_CONN_CLOSED, 0, netns, &f,
+			   c->active ? SIDE_LOCAL : SIDE_REMOTE, &held))
+		return;
+	e = new_event(PA_NET_EV_CONN_CLOSED, netns, &f, held);
 	if (!e)
 		return;
 	e->state = TCP_CLOSE_;
@@ -678,62 +610,109 @@ static __always_inline void conn_closed(void *ctx, const struct sock *sk, struct
 	e->connect_ns = c->connect_ns;
 	e->bytes_acked = acked;
 	e->bytes_received = received;
-	send_limited(ctx, e, c->active ? SIDE_LOCAL : SIDE_REMOTE);
+	emit(ctx, e);
 }
 
-/* Connections are tracked from SYN_SENT (connect) or SYN_RECV (a child of a
- * listener) to CLOSE. The filters are applied when tracking starts: later
- * transitions of a tracked socket need no filter, only the map lookup.
+/* The states a connection that was established can close from. */
+static __always_inline bool was_established(int state)
+{
+	return state == TCP_ESTABLISHED_ || (state >= TCP_FIN_WAIT1_ && state <= TCP_TIME_WAIT_) ||
+	       (state >= TCP_CLOSE_WAIT_ && state <= TCP_LAST_ACK_) || state == TCP_CLOSING_;
+}
+
+static __always_inline void conn_closed(void *ctx, const struct sock *sk, int oldstate,
+					struct pa_net_tcp_stats *st)
+{
+	struct conn_slot *c;
+	struct tcp_sock *tp;
+	__u64 acked, received, life;
+
+	if (oldstate == TCP_SYN_SENT_ || oldstate == TCP_SYN_RECV_) {
+		if (oldstate == TCP_SYN_SENT_)
+			st->connect_failed++;
+		c = conn_tracked(sk);
+		if (c)
+			conn_forget(c);
+		return;
+	}
+	if (!was_established(oldstate))
+		return;		/* a listener, or a socket that never connected */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return;
+	acked = tp->bytes_acked;
+	received = tp->bytes_received;
+	st->closed++;
+	st->bytes_acked += acked;
+	st->bytes_received += received;
+	c = conn_tracked(sk);
+	if (!c)
+		return;		/* opened before we attached: no lifetime */
+	life = bpf_ktime_get_ns() - c->born_ns;
+	hist_add(st->lifetime_hist, &st->lifetime_max_ns, life);
+	if (stream_kinds & PA_NET_STREAM(PA_NET_EV_CONN_CLOSED))
+		stream_conn_closed(ctx, sk, c, life, acked, received);
+	conn_forget(c);
+}
+
+/* Whether a socket passes the namespace and port filters. Without filters
+ * (the constants are 0) the verifier drops all of it.
+ */
+static __always_inline bool sock_wanted(const struct sock *sk)
+{
+	struct pa_net_flow f = {};
+
+	if (filter_netns && !netns_wanted(sk_netns(&sk->__sk_common)))
+		return false;
+	if (!filter_port)
+		return true;
+	flow_from_sock(&sk->__sk_common, &f);
+	return flow_wanted(&f);
+}
+
+/* Counts come from the transitions themselves. The connection's own
+ * record (its open time, for connect latency and lifetime) lives in
+ * "net_conns" from SYN_SENT (connect) or SYN_RECV (a child of a listener)
+ * to CLOSE. At SYN_SENT the local port may not be chosen yet: a port filter
+ * matches connects by their remote port.
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct pa_net_tcp_stats *st;
-	struct pa_net_flow f = {};
-	struct conn_start *c;
-	__u64 key = (__u64)sk, now;
-	__u32 netns;
 
-	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	if (newstate == TCP_SYN_SENT_ || newstate == TCP_SYN_RECV_) {
-		netns = sk_netns(&sk->__sk_common);
-		if (!netns_wanted(netns))
-			return 0;
-		/* At SYN_SENT the local port may not be chosen yet: the remote one decides. */
-		flow_from_sock(&sk->__sk_common, &f);
-		if (!flow_wanted(&f))
-			return 0;
-		st = tcp_stats();
-		if (!st)
-			return 0;
-		if (newstate == TCP_SYN_SENT_)
-			st->connects++;
-		conn_open(sk, newstate == TCP_SYN_SENT_, bpf_ktime_get_ns());
+	if (newstate != TCP_SYN_SENT_ && newstate != TCP_SYN_RECV_ &&
+	    newstate != TCP_ESTABLISHED_ && newstate != TCP_CLOSE_)
 		return 0;
-	}
-	if (newstate != TCP_ESTABLISHED_ && newstate != TCP_CLOSE_)
+	if (!sock_wanted(sk))
 		return 0;
-	c = bpf_map_lookup_elem(&net_conns, &key);
 	st = tcp_stats();
-	if (!c || !st)
-		return 0;	/* not tracked: opened before we attached, or filtered out */
-	now = bpf_ktime_get_ns();
-	if (newstate == TCP_ESTABLISHED_) {
-		conn_established(c, st, oldstate, now);
+	if (!st)
 		return 0;
+	switch (newstate) {
+	case TCP_SYN_SENT_:
+		st->connects++;
+		conn_open(sk, true);
+		break;
+	case TCP_SYN_RECV_:
+		if (oldstate != TCP_SYN_SENT_)	/* else a simultaneous open: tracked already */
+			conn_open(sk, false);
+		break;
+	case TCP_ESTABLISHED_:
+		conn_established(sk, oldstate, st);
+		break;
+	default:
+		conn_closed(ctx, sk, oldstate, st);
 	}
-	flow_from_sock(&sk->__sk_common, &f);
-	conn_closed(ctx, sk, c, st, sk_netns(&sk->__sk_common), &f, now);
-	bpf_map_delete_elem(&net_conns, &key);
 	return 0;
 }
 
 /* Which end of a socket's connection is the client, when we saw it open. */
-static __always_inline enum client_side sock_side(const void *sk)
+static __always_inline enum client_side sock_side(const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct conn_start *c = bpf_map_lookup_elem(&net_conns, &key);
+	struct conn_slot *c = conn_tracked(sk);
 
 	if (!c)
 		return SIDE_UNKNOWN;
@@ -744,16 +723,21 @@ static __always_inline void stream_tcp_event(void *ctx, __u32 kind, __u32 netns,
 					     const struct pa_net_flow *f, __u32 state,
 					     enum client_side side)
 {
-	struct pa_net_event *e = new_event(kind, netns, f);
+	struct pa_net_event *e;
+	__u32 held;
 
+	if (!stream_wanted(kind, 0, netns, f, side, &held))
+		return;
+	e = new_event(kind, netns, f, held);
 	if (!e)
 		return;
 	e->state = state;
-	send_limited(ctx, e, side);
+	emit(ctx, e);
 }
 
+/* sk is the full socket when there is one (not for a SYN-ACK of a request). */
 static __always_inline void retransmit(void *ctx, const struct sock_common *skc,
-				       enum client_side side)
+				       const struct sock *sk, enum client_side side)
 {
 	struct pa_net_tcp_stats *st;
 	struct pa_net_flow f = {};
@@ -767,8 +751,8 @@ static __always_inline void retransmit(void *ctx, const struct sock_common *skc,
 	st = tcp_stats();
 	if (st)
 		st->retransmits++;
-	if (side == SIDE_UNKNOWN && (stream_kinds & PA_NET_STREAM(PA_NET_EV_RETRANSMIT)))
-		side = sock_side(skc);
+	if (side == SIDE_UNKNOWN && sk && (stream_kinds & PA_NET_STREAM(PA_NET_EV_RETRANSMIT)))
+		side = sock_side(sk);
 	stream_tcp_event(ctx, PA_NET_EV_RETRANSMIT, netns, &f, skc->skc_state, side);
 }
 
@@ -781,7 +765,7 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 	if (retrans_has_err && (int)((__u64 *)ctx)[2] != 0)
 		return 0;
 	if (sk)
-		retransmit(ctx, &sk->__sk_common, SIDE_UNKNOWN);
+		retransmit(ctx, &sk->__sk_common, sk, SIDE_UNKNOWN);
 	return 0;
 }
 
@@ -789,7 +773,7 @@ SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_sock *req)
 {
 	if (req)
-		retransmit(ctx, &req->__req_common, SIDE_REMOTE);	/* a SYN-ACK: they connected */
+		retransmit(ctx, &req->__req_common, NULL, SIDE_REMOTE);	/* a SYN-ACK: they connected */
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #define PA_NET_MAX_IFACES	4096
 #define PA_NET_MAX_REASONS	1024
 #define PA_NET_FAST_IFACES	64	/* ifindex below this: "net_if_fast" first */
+#define PA_NET_CONN_SETS	16384	/* of 4 connections each: 64 Ki, 3 MiB */
 
 /* Per interface, keyed by network namespace and ifindex: ifindex alone is
  * ambiguous (every namespace has its own lo with ifindex 1).
@@ -59,7 +60,7 @@ struct pa_net_tcp_stats {
 	__u64 connected;	/* SYN_SENT -> ESTABLISHED */
 	__u64 connect_failed;	/* SYN_SENT -> CLOSE (refused, timed out, aborted) */
 	__u64 accepted;		/* SYN_RECV -> ESTABLISHED */
-	__u64 closed;		/* connections seen opening that reached CLOSE */
+	__u64 closed;		/* established connections that reached CLOSE */
 	__u64 bytes_acked;	/* of the closed ones (tcp_sock.bytes_acked) */
 	__u64 bytes_received;	/* of the closed ones (tcp_sock.bytes_received) */
 	__u64 retransmits;	/* segments, and SYN-ACKs, sent again */
@@ -67,8 +68,9 @@ struct pa_net_tcp_stats {
 	__u64 resets_received;
 	__u64 connlat_max_ns;
 	__u64 lifetime_max_ns;
+	/* Of connections seen opening (not those opened before the probe). */
 	__u64 connlat_hist[PA_HIST_BUCKETS];	/* SYN_SENT -> ESTABLISHED */
-	__u64 lifetime_hist[PA_HIST_BUCKETS];	/* first state change -> CLOSE */
+	__u64 lifetime_hist[PA_HIST_BUCKETS];	/* SYN_SENT or SYN_RECV -> CLOSE */
 };
 
 /* An IPv4 or IPv6 flow as seen from this host: l* is the local end, r* the
@@ -123,7 +125,7 @@ struct pa_net_counters {
 	__u64 events_lost;	/* ring/perf buffer full */
 	__u64 events_suppressed;	/* held back by the per-key rate limit */
 	__u64 iface_overflow;	/* interfaces not counted: net_ifaces full */
-	__u64 conn_overflow;	/* connections not tracked: net_conns full */
+	__u64 conn_overflow;	/* connections whose start was pushed out of net_conns */
 };
 
 #endif /* PERFAGENT_NET_H */

@@ -37,6 +37,8 @@
 
 #define CONNECTS	40
 #define OTHER_CONNECTS	15	/* in another namespace: must not be counted */
+#define PREOPENED	5	/* connected before the probe attaches */
+#define CONCURRENT	10	/* open at once, for the full connection table */
 #define REFUSED		40
 #define SENT		10000	/* client -> server per connection */
 #define ANSWERED	3000	/* server -> client */
@@ -61,6 +63,8 @@ struct workload {
 	uint16_t port;
 	int connects;		/* to a listener on port */
 	int refused;		/* to port + 1, where nobody listens */
+	int preopened;		/* on port + 2, connected before the probe attaches */
+	int concurrent;		/* on port + 3, all open at once, then all closed */
 };
 
 static int lo_up(void)
@@ -208,6 +212,36 @@ static int run_refused(const struct workload *w, struct report *r)
 	return 0;
 }
 
+static int run_concurrent(const struct workload *w, struct report *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(w->family, w->port + 3, &ss);
+	int l = socket(w->family, SOCK_STREAM, 0), fds[2 * CONCURRENT], n = 0, i = 0, ret = -1;
+
+	if (w->concurrent > CONCURRENT)
+		abort();
+	if (l < 0 || bind(l, (void *)&ss, len) || listen(l, CONCURRENT))
+		goto out;
+	for (i = 0; i < w->concurrent; i++) {
+		fds[n] = socket(w->family, SOCK_STREAM, 0);
+		if (fds[n] < 0 || connect(fds[n], (void *)&ss, len))
+			goto out;
+		fds[++n] = accept(l, NULL, NULL);
+		if (fds[n++] < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret)
+		snprintf(r->err, sizeof(r->err), "concurrent connection %d on port %u: %s", i,
+			 w->port + 3, strerror(errno));
+	while (n > 0)
+		close(fds[--n]);
+	if (l >= 0)
+		close(l);
+	return ret;
+}
+
 /* Sockets of this namespace not yet closed (TIME_WAIT ones have finished:
  * their full socket already went through CLOSE, and they send nothing).
  */
@@ -240,13 +274,56 @@ static void wait_quiet(void)
 		usleep(10000);
 }
 
+/* Connections established while the child waits to be released (before
+ * the probe attaches), and closed first thing once it is.
+ */
+static int pre_fds[2 * PREOPENED + 1];
+static int pre_count;
+static char pre_err[96];
+
+static void preopen(const struct workload *w)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(w->family, w->port + 2, &ss);
+	int l = socket(w->family, SOCK_STREAM, 0), c, s, i;
+
+	if (w->preopened > PREOPENED)
+		abort();
+	if (l < 0 || bind(l, (void *)&ss, len) || listen(l, PREOPENED))
+		goto fail;
+	pre_fds[pre_count++] = l;
+	for (i = 0; i < w->preopened; i++) {
+		c = socket(w->family, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (void *)&ss, len))
+			goto fail;
+		pre_fds[pre_count++] = c;
+		s = accept(l, NULL, NULL);
+		if (s < 0)
+			goto fail;
+		pre_fds[pre_count++] = s;
+	}
+	return;
+fail:
+	snprintf(pre_err, sizeof(pre_err), "pre-opened connection on port %u: %s", w->port + 2,
+		 strerror(errno));
+}
+
+static void close_preopened(void)
+{
+	while (pre_count)
+		close(pre_fds[--pre_count]);
+}
+
 static void workload_main(const struct workload *w, int report_fd)
 {
 	struct report r = { 0 };
 
-	if (read_lo(&r.before))
+	close_preopened();
+	if (pre_err[0])
+		snprintf(r.err, sizeof(r.err), "%s", pre_err);
+	else if (read_lo(&r.before))
 		snprintf(r.err, sizeof(r.err), "cannot read lo in /proc/net/dev");
-	else if (!run_connects(w, &r) && !run_refused(w, &r)) {
+	else if (!run_connects(w, &r) && !run_refused(w, &r) && !run_concurrent(w, &r)) {
 		wait_quiet();
 		r.ok = read_lo(&r.after) == 0;
 	}
@@ -279,6 +356,8 @@ static int spawn(struct child *c, const struct workload *w, char *why, size_t le
 		close(rep[0]);
 		close(ready[0]);
 		b = unshare(CLONE_NEWNET) == 0 && lo_up() == 0 ? 'r' : 'e';
+		if (b == 'r' && w->preopened)
+			preopen(w);
 		if (write(ready[1], &b, 1) != 1 || b != 'r' || read(go[0], &b, 1) != 1)
 			_exit(1);
 		workload_main(w, rep[1]);
@@ -474,8 +553,9 @@ static struct {
 
 static void t_connects_counted_exactly(void)
 {
-	struct workload w = { AF_INET, test_port(), CONNECTS, 0 };
-	struct workload other = { AF_INET, test_port(), OTHER_CONNECTS, 0 };
+	struct workload w = { .family = AF_INET, .port = test_port(), .connects = CONNECTS };
+	struct workload other = { .family = AF_INET, .port = test_port(),
+				  .connects = OTHER_CONNECTS };
 	struct net_probe_opts o = { .stream = PA_NET_STREAM(PA_NET_EV_CONN_CLOSED) };
 	struct net_totals *t = &conn_run.t;
 	uint64_t closes = 2 * CONNECTS, payload = (uint64_t)CONNECTS * (SENT + ANSWERED);
@@ -547,6 +627,100 @@ static void t_connects_counted_exactly(void)
 	CHECK(active == CONNECTS);
 }
 
+/* Connections established before the probe attached and closed after: their
+ * closes and bytes count (the transition says it all), but not as connects
+ * or accepts, and they have no lifetime (their start was never seen).
+ */
+static void t_opened_before_attach(void)
+{
+	struct workload w = { .family = AF_INET, .port = test_port(), .connects = CONNECTS / 4,
+			      .preopened = PREOPENED };
+	uint64_t closes = 2 * (uint64_t)(w.connects + PREOPENED);
+	struct net_probe_opts o = { 0 };
+	struct net_probe *p = NULL;
+	struct net_totals t = { 0 };
+	struct report r;
+	struct child a;
+	char why[128];
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	if (spawn(&a, &w, why, sizeof(why)))
+		SKIP("%s", why);
+	o.netns = a.netns;
+	if (open_probe(&p, &o)) {
+		abandon(&a);
+		CHECK(!"net_probe_open");
+	}
+	release(&a);
+	r = finish(&a);
+	CHECKF(r.ok, "workload: %s", r.err);
+	CHECK(collect(p, &t, closed_all, &closes) == 0);
+	net_probe_close(p);
+	CHECKF(t.tcp.closed == closes, "closed %llu, want %llu", (unsigned long long)t.tcp.closed,
+	       (unsigned long long)closes);
+	CHECKF(t.tcp.connects == (uint64_t)w.connects && t.tcp.connected == (uint64_t)w.connects &&
+	       t.tcp.accepted == (uint64_t)w.connects, "connects %llu connected %llu accepted %llu",
+	       (unsigned long long)t.tcp.connects, (unsigned long long)t.tcp.connected,
+	       (unsigned long long)t.tcp.accepted);
+	CHECKF(hist_total(t.tcp.lifetime_hist) == 2 * (uint64_t)w.connects, "lifetimes %llu",
+	       (unsigned long long)hist_total(t.tcp.lifetime_hist));
+	CHECK(hist_total(t.tcp.connlat_hist) == (uint64_t)w.connects);
+	CHECK(t.losses.conn_overflow == 0);
+	net_totals_free(&t);
+}
+
+/* A connection table of one set (4 slots) and 10 connections open at once:
+ * every socket opening beyond the 4th pushes the oldest record out, and
+ * each is counted; the 4 still there at the end close with a lifetime.
+ */
+static void t_conn_table_full(void)
+{
+	struct workload w = { .family = AF_INET, .port = test_port(), .concurrent = CONCURRENT };
+	uint64_t closes = 2 * CONCURRENT, pushed = 2 * CONCURRENT - 4;
+	struct net_probe_opts o = { .conn_sets = 1 };
+	struct net_probe *p = NULL;
+	struct net_totals t = { 0 };
+	struct report r;
+	struct child a;
+	char why[128];
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	if (spawn(&a, &w, why, sizeof(why)))
+		SKIP("%s", why);
+	o.netns = a.netns;
+	if (open_probe(&p, &o)) {
+		abandon(&a);
+		CHECK(!"net_probe_open");
+	}
+	release(&a);
+	r = finish(&a);
+	CHECKF(r.ok, "workload: %s", r.err);
+	CHECK(collect(p, &t, closed_all, &closes) == 0);
+	net_probe_close(p);
+	CHECKF(t.tcp.closed == closes, "closed %llu", (unsigned long long)t.tcp.closed);
+	CHECKF(t.losses.conn_overflow == pushed, "conn_overflow %llu, want %llu",
+	       (unsigned long long)t.losses.conn_overflow, (unsigned long long)pushed);
+	CHECKF(hist_total(t.tcp.lifetime_hist) == closes - pushed, "lifetimes %llu",
+	       (unsigned long long)hist_total(t.tcp.lifetime_hist));
+	/* Each client is still in the table when its SYN-ACK arrives. */
+	CHECK(hist_total(t.tcp.connlat_hist) == CONCURRENT);
+	net_totals_free(&t);
+}
+
+static void t_conn_table_not_power_of_two(void)
+{
+	struct net_probe_opts o = { .conn_sets = 3 };
+	struct net_probe *p = NULL;
+	char err[256] = "";
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	CHECK(net_probe_open(&p, &o, on_event, NULL, err, sizeof(err)) == -EINVAL);
+	CHECKF(strstr(err, "not a power of two") != NULL, "%s", err);
+}
+
 /* The kernel's own counters for lo in that namespace (/proc/net/dev) moved
  * by exactly what the probe counted there.
  */
@@ -588,8 +762,8 @@ static void t_iface_matches_kernel_counters(void)
  */
 static void t_same_ifindex_in_two_namespaces(void)
 {
-	struct workload w = { AF_INET, test_port(), CONNECTS, 0 };
-	struct workload w2 = { AF_INET, test_port() + 2, CONNECTS, 0 };
+	struct workload w = { .family = AF_INET, .port = test_port(), .connects = CONNECTS };
+	struct workload w2 = { .family = AF_INET, .port = test_port() + 2, .connects = CONNECTS };
 	struct net_probe_opts o = { 0 };
 	struct net_totals t = { 0 };
 	uint64_t closes = 4 * CONNECTS;
@@ -625,7 +799,7 @@ static void t_same_ifindex_in_two_namespaces(void)
  */
 static void refused(int family, uint16_t port, struct net_probe_opts *o, const char *label)
 {
-	struct workload w = { family, port, 0, REFUSED };
+	struct workload w = { .family = family, .port = port, .refused = REFUSED };
 	struct net_totals t = { 0 };
 	uint64_t want = REFUSED, held, streamed;
 	int send_args = net_tracepoint_nargs("tcp_send_reset");
@@ -752,8 +926,10 @@ static void t_rate_key_with_ephemeral_server_port(void)
 /* No namespace filter, a port filter: only flows on that port count. */
 static void t_port_filter(void)
 {
-	struct workload w = { AF_INET, test_port(), CONNECTS, REFUSED };
-	struct workload other = { AF_INET, test_port() + 2, OTHER_CONNECTS, 0 };
+	struct workload w = { .family = AF_INET, .port = test_port(), .connects = CONNECTS,
+			      .refused = REFUSED };
+	struct workload other = { .family = AF_INET, .port = test_port() + 2,
+				  .connects = OTHER_CONNECTS };
 	struct net_probe_opts o = { .port = w.port };
 	uint64_t closes = 2 * CONNECTS;
 	struct net_totals t = { 0 };
@@ -884,7 +1060,8 @@ static cJSON *json_number_path(cJSON *o, const char *a, const char *b)
 
 static void t_cli_json(void)
 {
-	struct workload w = { AF_INET, test_port(), CONNECTS, REFUSED };
+	struct workload w = { .family = AF_INET, .port = test_port(), .connects = CONNECTS,
+			      .refused = REFUSED };
 	const char *agent = getenv("PERFAGENT");
 	cJSON *final = NULL, *o, *d;
 	char *line = NULL;
@@ -1035,6 +1212,9 @@ static void t_cli_not_root(void)
 int main(void)
 {
 	RUN(t_connects_counted_exactly);
+	RUN(t_opened_before_attach);
+	RUN(t_conn_table_full);
+	RUN(t_conn_table_not_power_of_two);
 	RUN(t_iface_matches_kernel_counters);
 	RUN(t_same_ifindex_in_two_namespaces);
 	RUN(t_refused_resets_and_drops_rate_limited);
