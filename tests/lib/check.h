@@ -51,8 +51,24 @@ static int check_case_failed;
 		return;                                                        \
 	} while (0)
 
+/* CHECK_ONLY=NAME[,NAME...] in the environment runs only those cases. */
+static inline int check_selected(const char *name)
+{
+	const char *only = getenv("CHECK_ONLY"), *p;
+	size_t n = strlen(name);
+
+	if (!only || !*only)
+		return 1;
+	for (p = strstr(only, name); p; p = strstr(p + 1, name))
+		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
 #define RUN(fn)                                                                \
 	do {                                                                   \
+		if (!check_selected(#fn))                                      \
+			break;                                                 \
 		check_case_failed = 0;                                         \
 		fn();                                                          \
 		if (check_case_failed == 2) {                                  \
