@@ -627,6 +627,36 @@ static void t_connects_counted_exactly(void)
 	CHECK(active == CONNECTS);
 }
 
+/* One child's workload in a namespace of its own, under a probe filtered on
+ * that namespace, until closes connections have closed: t gets the totals.
+ * A skip or a failure is left in check_case_failed.
+ */
+static void run_alone(const struct workload *w, struct net_probe_opts *o, uint64_t closes,
+		      struct net_totals *t)
+{
+	struct net_probe *p = NULL;
+	struct report r;
+	struct child a;
+	char why[128];
+	int rc;
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	if (spawn(&a, w, why, sizeof(why)))
+		SKIP("%s", why);
+	o->netns = a.netns;
+	if (open_probe(&p, o)) {
+		abandon(&a);
+		CHECK(!"net_probe_open");
+	}
+	release(&a);
+	r = finish(&a);
+	rc = r.ok ? collect(p, t, closed_all, &closes) : 0;
+	net_probe_close(p);
+	CHECKF(r.ok, "workload: %s", r.err);
+	CHECK(rc == 0);
+}
+
 /* Connections established before the probe attached and closed after: their
  * closes and bytes count (the transition says it all), but not as connects
  * or accepts, and they have no lifetime (their start was never seen).
@@ -637,26 +667,11 @@ static void t_opened_before_attach(void)
 			      .preopened = PREOPENED };
 	uint64_t closes = 2 * (uint64_t)(w.connects + PREOPENED);
 	struct net_probe_opts o = { 0 };
-	struct net_probe *p = NULL;
 	struct net_totals t = { 0 };
-	struct report r;
-	struct child a;
-	char why[128];
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, &w, why, sizeof(why)))
-		SKIP("%s", why);
-	o.netns = a.netns;
-	if (open_probe(&p, &o)) {
-		abandon(&a);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	r = finish(&a);
-	CHECKF(r.ok, "workload: %s", r.err);
-	CHECK(collect(p, &t, closed_all, &closes) == 0);
-	net_probe_close(p);
+	run_alone(&w, &o, closes, &t);
+	if (check_case_failed)
+		return;
 	CHECKF(t.tcp.closed == closes, "closed %llu, want %llu", (unsigned long long)t.tcp.closed,
 	       (unsigned long long)closes);
 	CHECKF(t.tcp.connects == (uint64_t)w.connects && t.tcp.connected == (uint64_t)w.connects &&
@@ -679,26 +694,11 @@ static void t_conn_table_full(void)
 	struct workload w = { .family = AF_INET, .port = test_port(), .concurrent = CONCURRENT };
 	uint64_t closes = 2 * CONCURRENT, pushed = 2 * CONCURRENT - 4;
 	struct net_probe_opts o = { .conn_sets = 1 };
-	struct net_probe *p = NULL;
 	struct net_totals t = { 0 };
-	struct report r;
-	struct child a;
-	char why[128];
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, &w, why, sizeof(why)))
-		SKIP("%s", why);
-	o.netns = a.netns;
-	if (open_probe(&p, &o)) {
-		abandon(&a);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	r = finish(&a);
-	CHECKF(r.ok, "workload: %s", r.err);
-	CHECK(collect(p, &t, closed_all, &closes) == 0);
-	net_probe_close(p);
+	run_alone(&w, &o, closes, &t);
+	if (check_case_failed)
+		return;
 	CHECKF(t.tcp.closed == closes, "closed %llu", (unsigned long long)t.tcp.closed);
 	CHECKF(t.losses.conn_overflow == pushed, "conn_overflow %llu, want %llu",
 	       (unsigned long long)t.losses.conn_overflow, (unsigned long long)pushed);
