@@ -18,7 +18,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 . tools/vm/common.sh
 
-MODULES="e1000 dummy veth sch_netem null_blk scsi_debug sd_mod loop nvme"
+MODULES="e1000 dummy veth sch_netem null_blk scsi_debug sd_mod loop nvme dummy_hcd"
 HOST_TOOLS="ip tc jq setpriv timeout env xargs setsid nsenter unshare"
 
 kver=$(vm_kver) || exit 1

@@ -3,7 +3,7 @@
 # time (no hard dependency on usbcore): both when usbcore comes after
 # perfagent and when it was there first. dummy_hcd, a software USB host
 # controller, gives real root hub devices. Skipped when the guest has no
-# dummy_hcd (tools/vm/mkroot.sh: VM_EXTRA_MODULES=dummy_hcd).
+# dummy_hcd (tools/vm/mkroot.sh puts it in the image; a kernel may lack it).
 set -u
 . /tests/lib_kmod.sh
 dmesg_mark

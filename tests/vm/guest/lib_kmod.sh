@@ -69,6 +69,10 @@ iface_with_mac() {
 agent_start() {
 	_k_agent=$1
 	shift
+	# A file left by an earlier agent of this name would look like this
+	# one's first line until the new process truncates it (after the fork,
+	# before the exec): then a SIGINT could come before it has a handler.
+	rm -f "$KTMP/$_k_agent.out" "$KTMP/$_k_agent.err"
 	# Not through health(): $! must be the agent, not a subshell.
 	"$PERFAGENT" trace health --source kmod --json "$@" \
 		>"$KTMP/$_k_agent.out" 2>"$KTMP/$_k_agent.err" &
