@@ -110,6 +110,7 @@ static __always_inline struct conn_slot *conn_claim(struct conn_set *set, __u64 
 	__u64 oldest_ns = ~0ULL;
 	int i, free = -1, oldest = 0;
 
+	*pushed = false;
 	for (i = 0; i < CONN_WAYS; i++) {
 		if (set->way[i].sk == key)
 			return &set->way[i];
@@ -120,9 +121,10 @@ static __always_inline struct conn_slot *conn_claim(struct conn_set *set, __u64 
 			oldest = i;
 		}
 	}
-	*pushed = free < 0;
-	if (free < 0)
+	if (free < 0) {
+		*pushed = true;
 		free = oldest;
+	}
 	return &set->way[free & (CONN_WAYS - 1)];
 }
 

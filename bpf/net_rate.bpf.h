@@ -45,7 +45,7 @@ struct rate_state {
 };
 
 /* Keys live in a set-associative table (see net_conns), found by a 64-bit
- * fingerprint of the key: two keys sharing one (a chance of 2^-64 a pair)
+ * fingerprint of the key: two keys sharing one (a chance of 2^-63 a pair)
  * would share a limit. A new key in a full set takes the slot whose window
  * is the oldest; what that key had suppressed but not yet reported stays in
  * events_suppressed only.
