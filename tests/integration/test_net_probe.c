@@ -544,6 +544,56 @@ static bool can_run(void)
 /* ---- cases ---- */
 
 /* What t_connects_counted_exactly saw, checked further by later cases. */
+/* One or two children's workloads, each in a namespace of its own, under one
+ * probe (filtered on the first child's namespace when own_netns), until
+ * done says the last of their traffic is counted. A skip or a failure is
+ * left in check_case_failed.
+ */
+struct traced_run {
+	const struct workload *w[2];	/* w[1] may be NULL */
+	bool own_netns;
+	done_fn done;
+	const void *arg;
+	struct child c[2];		/* out: the children (pid, netns) */
+	struct report r[2];		/* out: their reports */
+};
+
+static void run_traced(struct traced_run *run, struct net_probe_opts *o, struct net_totals *t)
+{
+	size_t i, n = run->w[1] ? 2 : 1;
+	struct net_probe *p = NULL;
+	bool ok = true;
+	char why[128];
+	int rc;
+
+	if (!can_run())
+		SKIP("needs root and BTF");
+	for (i = 0; i < n; i++) {
+		if (spawn(&run->c[i], run->w[i], why, sizeof(why))) {
+			while (i--)
+				abandon(&run->c[i]);
+			SKIP("%s", why);
+		}
+	}
+	if (run->own_netns)
+		o->netns = run->c[0].netns;
+	if (open_probe(&p, o)) {
+		for (i = 0; i < n; i++)
+			abandon(&run->c[i]);
+		CHECK(!"net_probe_open");
+	}
+	for (i = 0; i < n; i++)
+		release(&run->c[i]);
+	for (i = 0; i < n; i++) {
+		run->r[i] = finish(&run->c[i]);
+		ok = ok && run->r[i].ok;
+	}
+	rc = ok ? collect(p, t, run->done, run->arg) : 0;
+	net_probe_close(p);
+	CHECKF(ok, "workload: %s%s", run->r[0].err, run->r[1].err);
+	CHECK(rc == 0);
+}
+
 static struct {
 	bool ran;
 	uint32_t netns;
@@ -559,31 +609,16 @@ static void t_connects_counted_exactly(void)
 	struct net_probe_opts o = { .stream = PA_NET_STREAM(PA_NET_EV_CONN_CLOSED) };
 	struct net_totals *t = &conn_run.t;
 	uint64_t closes = 2 * CONNECTS, payload = (uint64_t)CONNECTS * (SENT + ANSWERED);
-	struct child a, b;
-	struct net_probe *p = NULL;
-	struct report rb;
-	char why[128];
+	struct traced_run run = { .w = { &w, &other }, .own_netns = true,
+				 .done = closed_all, .arg = &closes };
 	size_t i, active = 0;
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, &w, why, sizeof(why)) || spawn(&b, &other, why, sizeof(why)))
-		SKIP("%s", why);
-	o.netns = a.netns;
-	if (open_probe(&p, &o)) {
-		abandon(&a);
-		abandon(&b);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	release(&b);
-	conn_run.rep = finish(&a);
-	rb = finish(&b);
-	CHECKF(conn_run.rep.ok && rb.ok, "workload: %s%s", conn_run.rep.err, rb.err);
-	CHECK(collect(p, t, closed_all, &closes) == 0);
-	net_probe_close(p);
+	run_traced(&run, &o, t);
+	if (check_case_failed)
+		return;
+	conn_run.rep = run.r[0];
 	conn_run.ran = true;
-	conn_run.netns = a.netns;
+	conn_run.netns = run.c[0].netns;
 
 	CHECKF(t->tcp.connects == CONNECTS, "connects %llu", (unsigned long long)t->tcp.connects);
 	CHECKF(t->tcp.connected == CONNECTS, "connected %llu", (unsigned long long)t->tcp.connected);
@@ -611,50 +646,21 @@ static void t_connects_counted_exactly(void)
 	for (i = 0; i < nevents; i++) {
 		const struct pa_net_event *e = &events[i];
 
-		CHECK(e->netns == a.netns && e->flow.family == AF_INET);
+		CHECK(e->netns == conn_run.netns && e->flow.family == AF_INET);
 		CHECK(is_loopback(&e->flow, true) && is_loopback(&e->flow, false));
 		CHECKF(e->flow.lport == w.port || e->flow.rport == w.port, "ports %u %u",
 		       e->flow.lport, e->flow.rport);
 		CHECK(e->flow.lport && e->flow.rport);
 		if (e->flow.rport == w.port) {	/* the client's end */
 			active++;
-			CHECKF(e->pid == (uint32_t)a.pid, "pid %u, child %d", e->pid, a.pid);
+			CHECKF(e->pid == (uint32_t)run.c[0].pid, "pid %u, child %d", e->pid,
+			       run.c[0].pid);
 			CHECK(e->connect_ns > 0);
 			CHECK(e->bytes_acked >= SENT && e->bytes_acked <= SENT + 2);
 			CHECK(e->bytes_received >= ANSWERED && e->bytes_received <= ANSWERED + 2);
 		}
 	}
 	CHECK(active == CONNECTS);
-}
-
-/* One child's workload in a namespace of its own, under a probe filtered on
- * that namespace, until closes connections have closed: t gets the totals.
- * A skip or a failure is left in check_case_failed.
- */
-static void run_alone(const struct workload *w, struct net_probe_opts *o, uint64_t closes,
-		      struct net_totals *t)
-{
-	struct net_probe *p = NULL;
-	struct report r;
-	struct child a;
-	char why[128];
-	int rc;
-
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, w, why, sizeof(why)))
-		SKIP("%s", why);
-	o->netns = a.netns;
-	if (open_probe(&p, o)) {
-		abandon(&a);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	r = finish(&a);
-	rc = r.ok ? collect(p, t, closed_all, &closes) : 0;
-	net_probe_close(p);
-	CHECKF(r.ok, "workload: %s", r.err);
-	CHECK(rc == 0);
 }
 
 /* Connections established before the probe attached and closed after: their
@@ -667,9 +673,11 @@ static void t_opened_before_attach(void)
 			      .preopened = PREOPENED };
 	uint64_t closes = 2 * (uint64_t)(w.connects + PREOPENED);
 	struct net_probe_opts o = { 0 };
+	struct traced_run run = { .w = { &w }, .own_netns = true,
+				 .done = closed_all, .arg = &closes };
 	struct net_totals t = { 0 };
 
-	run_alone(&w, &o, closes, &t);
+	run_traced(&run, &o, &t);
 	if (check_case_failed)
 		return;
 	CHECKF(t.tcp.closed == closes, "closed %llu, want %llu", (unsigned long long)t.tcp.closed,
@@ -694,9 +702,11 @@ static void t_conn_table_full(void)
 	struct workload w = { .family = AF_INET, .port = test_port(), .concurrent = CONCURRENT };
 	uint64_t closes = 2 * CONCURRENT, pushed = 2 * CONCURRENT - 4;
 	struct net_probe_opts o = { .conn_sets = 1 };
+	struct traced_run run = { .w = { &w }, .own_netns = true,
+				 .done = closed_all, .arg = &closes };
 	struct net_totals t = { 0 };
 
-	run_alone(&w, &o, closes, &t);
+	run_traced(&run, &o, &t);
 	if (check_case_failed)
 		return;
 	CHECKF(t.tcp.closed == closes, "closed %llu", (unsigned long long)t.tcp.closed);
@@ -767,29 +777,14 @@ static void t_same_ifindex_in_two_namespaces(void)
 	struct net_probe_opts o = { 0 };
 	struct net_totals t = { 0 };
 	uint64_t closes = 4 * CONNECTS;
-	struct net_probe *p = NULL;
-	struct report ra, rb;
-	struct child a, b;
-	char why[128];
+	struct traced_run run = { .w = { &w, &w2 }, .own_netns = false,
+				 .done = closed_all, .arg = &closes };
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, &w, why, sizeof(why)) || spawn(&b, &w2, why, sizeof(why)))
-		SKIP("%s", why);
-	if (open_probe(&p, &o)) {
-		abandon(&a);
-		abandon(&b);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	release(&b);
-	ra = finish(&a);
-	rb = finish(&b);
-	CHECKF(ra.ok && rb.ok, "workloads: %s / %s", ra.err, rb.err);
-	CHECK(collect(p, &t, closed_all, &closes) == 0);
-	net_probe_close(p);
-	check_lo(&t, a.netns, &ra);
-	check_lo(&t, b.netns, &rb);
+	run_traced(&run, &o, &t);
+	if (check_case_failed)
+		return;
+	check_lo(&t, run.c[0].netns, &run.r[0]);
+	check_lo(&t, run.c[1].netns, &run.r[1]);
 	net_totals_free(&t);
 }
 
@@ -803,26 +798,15 @@ static void refused(int family, uint16_t port, struct net_probe_opts *o, const c
 	struct net_totals t = { 0 };
 	uint64_t want = REFUSED, held, streamed;
 	int send_args = net_tracepoint_nargs("tcp_send_reset");
-	struct net_probe *p = NULL;
-	struct report r;
-	struct child c;
-	char why[128];
+	struct traced_run run = { .w = { &w }, .own_netns = true,
+				 .done = refused_all, .arg = &want };
 	size_t i;
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&c, &w, why, sizeof(why)))
-		SKIP("%s", why);
-	o->netns = c.netns;
-	if (open_probe(&p, o)) {
-		abandon(&c);
-		CHECK(!"net_probe_open");
+	run_traced(&run, o, &t);
+	if (check_case_failed) {
+		fprintf(stderr, "# (%s)\n", label);
+		return;
 	}
-	release(&c);
-	r = finish(&c);
-	CHECKF(r.ok, "%s workload: %s", label, r.err);
-	CHECK(collect(p, &t, refused_all, &want) == 0);
-	net_probe_close(p);
 
 	CHECKF(t.tcp.connects == REFUSED && t.tcp.connect_failed == REFUSED,
 	       "connects %llu failed %llu", (unsigned long long)t.tcp.connects,
@@ -867,7 +851,7 @@ static void refused(int family, uint16_t port, struct net_probe_opts *o, const c
 		const struct pa_net_event *e = &events[i];
 		char name[64];
 
-		CHECK(e->netns == c.netns && e->flow.family == family);
+		CHECK(e->netns == run.c[0].netns && e->flow.family == family);
 		CHECK(is_loopback(&e->flow, true) && is_loopback(&e->flow, false));
 		if (e->kind == PA_NET_EV_RESET_RECEIVED) {
 			CHECKF(e->flow.rport == w.port + 1 && e->state == 2 /* SYN_SENT */,
@@ -932,28 +916,13 @@ static void t_port_filter(void)
 				  .connects = OTHER_CONNECTS };
 	struct net_probe_opts o = { .port = w.port };
 	uint64_t closes = 2 * CONNECTS;
+	struct traced_run run = { .w = { &w, &other }, .own_netns = false,
+				 .done = closed_all, .arg = &closes };
 	struct net_totals t = { 0 };
-	struct net_probe *p = NULL;
-	struct report r, rb;
-	struct child a, b;
-	char why[128];
 
-	if (!can_run())
-		SKIP("needs root and BTF");
-	if (spawn(&a, &w, why, sizeof(why)) || spawn(&b, &other, why, sizeof(why)))
-		SKIP("%s", why);
-	if (open_probe(&p, &o)) {
-		abandon(&a);
-		abandon(&b);
-		CHECK(!"net_probe_open");
-	}
-	release(&a);
-	release(&b);
-	r = finish(&a);
-	rb = finish(&b);
-	CHECKF(r.ok && rb.ok, "workload: %s%s", r.err, rb.err);
-	CHECK(collect(p, &t, closed_all, &closes) == 0);
-	net_probe_close(p);
+	run_traced(&run, &o, &t);
+	if (check_case_failed)
+		return;
 	CHECKF(t.tcp.connects == CONNECTS, "connects %llu", (unsigned long long)t.tcp.connects);
 	CHECK(t.tcp.connected == CONNECTS && t.tcp.accepted == CONNECTS);
 	CHECKF(t.tcp.closed == closes, "closed %llu", (unsigned long long)t.tcp.closed);
