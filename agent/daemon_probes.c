@@ -118,6 +118,7 @@ static int open_net(struct daemon *d, struct dprobe *p, char *err, size_t len)
 	o.port = c->port;
 	o.rate = c->rate;
 	o.stream = NET_DEFAULT_STREAM;
+	o.no_iface_traffic = true;	/* the netdev collector has it */
 	ret = net_probe_open(&p->p.net, &o, daemon_on_net_event, d, err, len);
 	if (ret)
 		return ret;

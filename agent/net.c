@@ -17,6 +17,7 @@
 #include "kernel_config.h"
 #include "net.h"
 #include "net.skel.h"
+#include "netns_links.h"
 #include "probe_common.h"
 #include "tracefs.h"
 
@@ -28,9 +29,7 @@ static const struct net_tracepoint {
 	const char *name;
 	const char *gives;	/* what is missing without it */
 } tracepoints[] = {
-	{ "net", "netif_receive_skb", "packets and bytes received per interface" },
-	{ "net", "net_dev_xmit", "packets and bytes sent per interface" },
-	{ "skb", "kfree_skb", "packet drops and their reasons" },
+	{ "skb", "kfree_skb", "packet drops, per interface and by reason" },
 	{ "sock", "inet_sock_set_state", "TCP connects, connect latency, lifetimes and bytes" },
 	{ "tcp", "tcp_retransmit_skb", "TCP retransmits" },
 	{ "tcp", "tcp_retransmit_synack", "TCP SYN-ACK retransmits" },
@@ -40,10 +39,21 @@ static const struct net_tracepoint {
 
 #define NTRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
 
-/* Monotonic per-key sums as last read, to take deltas from. */
+/* One interface: traffic from the kernel's counters (netns_links), drops
+ * from the probe's map. Monotonic, except that an interface that goes and
+ * comes back under the same index starts its counters again.
+ */
+struct iface_sum {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t rx_drops, tx_drops;
+	char name[PA_NET_IFNAME_LEN];
+	bool current_name;	/* from the kernel now, not the probe's first sight */
+};
+
+/* Per-key sums as last read, to take deltas from. */
 struct iface_prev {
 	struct pa_net_if_key key;
-	struct pa_net_if_stats sum;
+	struct iface_sum sum;
 };
 
 struct drop_prev {
@@ -58,6 +68,9 @@ struct net_probe {
 	void *ctx;
 	int ncpus;
 	uint32_t own_netns;
+	bool iface_traffic;		/* read the kernel's interface counters */
+	uint32_t netns;			/* the namespace filter, 0 = all */
+	struct netns_links links;	/* scratch for each read */
 	struct pa_net_tcp_stats *tcp_prev;	/* [ncpus] */
 	struct pa_net_tcp_stats *tcp_cur;	/* [ncpus] scratch */
 	struct probe_counters counters;
@@ -210,10 +223,13 @@ static int alloc_snapshots(struct net_probe *p)
 	return probe_counters_init(&p->counters, p->ncpus, sizeof(struct pa_net_counters));
 }
 
+static int read_ifaces(struct net_probe *p, struct net_totals *t);
+
 int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 		   net_event_fn on_event, void *ctx, char *err, size_t len)
 {
 	bool ringbuf = probe_use_ringbuf(o->perfbuf);
+	struct net_totals baseline = { 0 };
 	struct net_probe *p;
 	const char *stage;
 	int ret;
@@ -224,6 +240,8 @@ int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 	p->on_event = on_event;
 	p->ctx = ctx;
 	p->own_netns = net_own_netns();
+	p->iface_traffic = !o->no_iface_traffic;
+	p->netns = o->netns;
 	stage = "open";
 	p->skel = net_bpf__open();
 	ret = p->skel ? alloc_snapshots(p) : -errno;
@@ -241,11 +259,16 @@ int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 	stage = "attach";
 	if ((ret = net_bpf__attach(p->skel)))
 		goto fail;
+	stage = "interface counters";
+	if ((ret = read_ifaces(p, &baseline)))
+		goto fail;
+	net_totals_free(&baseline);
 	*out = p;
 	return 0;
 fail:
 	probe_say_failure(err, len, "net probe", stage, ret);
 out:
+	net_totals_free(&baseline);
 	net_probe_close(p);
 	return ret;
 }
@@ -304,24 +327,6 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-/* Our namespace: the interface's current name. Elsewhere: its name when
- * first seen (if_indextoname would answer for our namespace instead).
- */
-static void iface_name(const struct net_probe *p, const struct pa_net_if_key *k,
-		       const char *seen, char *out)
-{
-	char buf[IF_NAMESIZE];
-
-	if (k->netns == p->own_netns && if_indextoname(k->ifindex, buf)) {
-		snprintf(out, PA_NET_IFNAME_LEN, "%s", buf);
-		return;
-	}
-	if (seen[0])
-		snprintf(out, PA_NET_IFNAME_LEN, "%s", seen);
-	else
-		snprintf(out, PA_NET_IFNAME_LEN, "if%u", k->ifindex);
-}
-
 static struct iface_prev *iface_prev_slot(struct net_probe *p, const struct pa_net_if_key *k)
 {
 	struct iface_prev *hit, *arr;
@@ -357,10 +362,10 @@ static int add_iface_delta(struct net_totals *t, const struct net_iface_totals *
 	return 0;
 }
 
-/* One interface's counters summed over CPUs and over both maps. */
+/* One interface's counters: the kernel's, and the probe's summed over CPUs. */
 struct iface_row {
 	struct pa_net_if_key key;
-	struct pa_net_if_stats sum;
+	struct iface_sum sum;
 };
 
 struct iface_rows {
@@ -368,7 +373,7 @@ struct iface_rows {
 	size_t n, cap;
 };
 
-static void iface_add(struct pa_net_if_stats *s, const struct pa_net_if_stats *v)
+static void iface_add(struct iface_sum *s, const struct iface_sum *v)
 {
 	s->rx_packets += v->rx_packets;
 	s->rx_bytes += v->rx_bytes;
@@ -376,13 +381,15 @@ static void iface_add(struct pa_net_if_stats *s, const struct pa_net_if_stats *v
 	s->tx_bytes += v->tx_bytes;
 	s->rx_drops += v->rx_drops;
 	s->tx_drops += v->tx_drops;
-	if (!s->name[0] && v->name[0])
+	if (v->name[0] && (v->current_name || !s->name[0]) && !s->current_name) {
 		memcpy(s->name, v->name, sizeof(s->name));
+		s->current_name = v->current_name;
+	}
 	s->name[sizeof(s->name) - 1] = '\0';
 }
 
 /* A new row; rows of the same key are folded after sorting (fold_rows). */
-static struct pa_net_if_stats *iface_row(struct iface_rows *r, const struct pa_net_if_key *k)
+static struct iface_sum *iface_row(struct iface_rows *r, const struct pa_net_if_key *k)
 {
 	struct iface_row *arr;
 
@@ -395,11 +402,12 @@ static struct pa_net_if_stats *iface_row(struct iface_rows *r, const struct pa_n
 	return &arr[r->n++].sum;
 }
 
-static int collect_hashed_ifaces(struct net_probe *p, struct iface_rows *rows)
+static int collect_drop_rows(struct net_probe *p, struct iface_rows *rows)
 {
 	int fd = bpf_map__fd(p->skel->maps.net_ifaces);
-	struct pa_net_if_stats *vals = calloc(p->ncpus, sizeof(*vals)), *row;
+	struct pa_net_if_stats *vals = calloc(p->ncpus, sizeof(*vals));
 	struct pa_net_if_key key, next, *prevk = NULL;
+	struct iface_sum *row;
 	int ret = vals ? 0 : -ENOMEM;
 
 	while (!ret && bpf_map_get_next_key(fd, prevk, &next) == 0) {
@@ -412,41 +420,49 @@ static int collect_hashed_ifaces(struct net_probe *p, struct iface_rows *rows)
 			ret = -ENOMEM;
 			break;
 		}
-		for (int cpu = 0; cpu < p->ncpus; cpu++)
-			iface_add(row, &vals[cpu]);
+		for (int cpu = 0; cpu < p->ncpus; cpu++) {
+			row->rx_drops += vals[cpu].rx_drops;
+			row->tx_drops += vals[cpu].tx_drops;
+			if (!row->name[0] && vals[cpu].name[0])
+				memcpy(row->name, vals[cpu].name, sizeof(row->name));
+		}
+		row->name[sizeof(row->name) - 1] = '\0';
 	}
 	free(vals);
 	return ret;
 }
 
-/* Each CPU's slot names its own namespace (see struct pa_net_if_slot). */
-static int collect_fast_ifaces(struct net_probe *p, struct iface_rows *rows)
+/* A namespace that cannot be read this time is left out of this read
+ * (its interfaces' deltas come with the next one that works).
+ */
+static int collect_traffic_rows(struct net_probe *p, struct iface_rows *rows)
 {
-	int fd = bpf_map__fd(p->skel->maps.net_if_fast);
-	struct pa_net_if_slot *vals = calloc(p->ncpus, sizeof(*vals));
-	struct pa_net_if_stats *row;
-	__u32 idx;
-	int cpu;
+	struct iface_sum *row;
+	char err[128];
+	size_t i;
+	int ret;
 
-	if (!vals)
-		return -ENOMEM;
-	for (idx = 0; idx < PA_NET_FAST_IFACES; idx++) {
-		if (bpf_map_lookup_elem(fd, &idx, vals))
-			continue;
-		for (cpu = 0; cpu < p->ncpus; cpu++) {
-			struct pa_net_if_key k = { .netns = vals[cpu].netns, .ifindex = idx };
+	if (!p->iface_traffic)
+		return 0;
+	ret = netns_links_read(p->netns, &p->links, err, sizeof(err));
+	for (i = 0; !ret && i < p->links.n; i++) {
+		const struct netns_link *k = &p->links.v[i];
+		struct pa_net_if_key key = { .netns = k->netns, .ifindex = k->ifindex };
 
-			if (!k.netns)
-				continue;
-			if (!(row = iface_row(rows, &k))) {
-				free(vals);
-				return -ENOMEM;
-			}
-			iface_add(row, &vals[cpu].stats);
-		}
+		if (!(row = iface_row(rows, &key)))
+			return -ENOMEM;
+		*row = (struct iface_sum){ .rx_packets = k->rx_packets, .rx_bytes = k->rx_bytes,
+					   .tx_packets = k->tx_packets, .tx_bytes = k->tx_bytes,
+					   .current_name = true };
+		snprintf(row->name, sizeof(row->name), "%s", k->name);
 	}
-	free(vals);
-	return 0;
+	return ret;
+}
+
+/* Counters that went backwards belong to a new interface of that index. */
+static uint64_t since(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : now;
 }
 
 static int report_iface(struct net_probe *p, struct net_totals *t, const struct iface_row *r)
@@ -456,19 +472,22 @@ static int report_iface(struct net_probe *p, struct net_totals *t, const struct 
 
 	if (!o)
 		return -ENOMEM;
-	d.rx_packets = r->sum.rx_packets - o->sum.rx_packets;
-	d.rx_bytes = r->sum.rx_bytes - o->sum.rx_bytes;
-	d.tx_packets = r->sum.tx_packets - o->sum.tx_packets;
-	d.tx_bytes = r->sum.tx_bytes - o->sum.tx_bytes;
-	d.rx_drops = r->sum.rx_drops - o->sum.rx_drops;
-	d.tx_drops = r->sum.tx_drops - o->sum.tx_drops;
+	d.rx_packets = since(r->sum.rx_packets, o->sum.rx_packets);
+	d.rx_bytes = since(r->sum.rx_bytes, o->sum.rx_bytes);
+	d.tx_packets = since(r->sum.tx_packets, o->sum.tx_packets);
+	d.tx_bytes = since(r->sum.tx_bytes, o->sum.tx_bytes);
+	d.rx_drops = since(r->sum.rx_drops, o->sum.rx_drops);
+	d.tx_drops = since(r->sum.tx_drops, o->sum.tx_drops);
 	o->sum = r->sum;
-	iface_name(p, &r->key, r->sum.name, d.name);
+	if (r->sum.name[0])
+		snprintf(d.name, sizeof(d.name), "%s", r->sum.name);
+	else
+		snprintf(d.name, sizeof(d.name), "if%u", r->key.ifindex);
 	return add_iface_delta(t, &d);
 }
 
 /* One row per interface: sorted by key (the key leads each row), the
- * hash's row and each CPU's fast slot of an interface become one.
+ * kernel's row and the probe's row of an interface become one.
  */
 static void fold_rows(struct iface_rows *r)
 {
@@ -489,11 +508,11 @@ static void fold_rows(struct iface_rows *r)
 static int read_ifaces(struct net_probe *p, struct net_totals *t)
 {
 	struct iface_rows rows = { 0 };
-	int ret = collect_hashed_ifaces(p, &rows);
+	int ret = collect_drop_rows(p, &rows);
 	size_t i;
 
 	if (!ret)
-		ret = collect_fast_ifaces(p, &rows);
+		ret = collect_traffic_rows(p, &rows);
 	if (!ret)
 		fold_rows(&rows);
 	for (i = 0; !ret && i < rows.n; i++)
@@ -670,6 +689,7 @@ void net_probe_close(struct net_probe *p)
 	probe_counters_free(&p->counters);
 	free(p->ifaces);
 	free(p->drops);
+	netns_links_free(&p->links);
 	free(p);
 }
 

@@ -26,13 +26,19 @@ struct net_probe_opts {
 	bool perfbuf;			/* force the perf buffer fallback */
 	uint32_t conn_sets;		/* connection table: sets of 4, a power of two;
 					 * 0 = PA_NET_CONN_SETS */
+	bool no_iface_traffic;		/* leave out the kernel's interface counters
+					 * (the daemon reads them with its netdev
+					 * collector) */
 };
 
-/* One interface over a read interval. */
+/* One interface over a read interval: packets and bytes as the kernel
+ * counts them (ip -s link), in every namespace a process or /run/netns
+ * holds; drops as the probe saw them.
+ */
 struct net_iface_totals {
 	uint32_t netns;
 	uint32_t ifindex;
-	char name[PA_NET_IFNAME_LEN];	/* current name in our namespace, else as first seen */
+	char name[PA_NET_IFNAME_LEN];	/* current name, else as the probe first saw it */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t rx_drops, tx_drops;
 };

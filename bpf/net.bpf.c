@@ -30,9 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_P_IPV6	0x86DD
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
-#define NETDEV_TX_OK	0
 #define NSEC_PER_SEC	1000000000ULL
-#define MAC_HDR_UNSET	0xffff
 
 /* The kernel's TCP states (include/net/tcp_states.h), a stable ABI. */
 #define TCP_ESTABLISHED_	1
@@ -60,13 +58,6 @@ struct {
 	__type(key, struct pa_net_if_key);
 	__type(value, struct pa_net_if_stats);
 } net_ifaces SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PA_NET_FAST_IFACES);
-	__type(key, __u32);
-	__type(value, struct pa_net_if_slot);
-} net_if_fast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -154,27 +145,6 @@ static __noinline struct pa_net_if_stats *iface_insert(struct net_device *dev,
 	return bpf_map_lookup_elem(&net_ifaces, key);
 }
 
-/* This CPU's slot for a small ifindex, when it is (or can become) ours. */
-static __always_inline struct pa_net_if_stats *iface_fast(struct net_device *dev,
-							  const struct pa_net_if_key *key)
-{
-	struct pa_net_if_slot *slot;
-	__u32 idx = key->ifindex;
-
-	if (idx >= PA_NET_FAST_IFACES)
-		return NULL;
-	slot = bpf_map_lookup_elem(&net_if_fast, &idx);
-	if (!slot)
-		return NULL;
-	if (slot->netns == key->netns)
-		return &slot->stats;
-	if (slot->netns)
-		return NULL;	/* another namespace's device has it here */
-	BPF_CORE_READ_STR_INTO(&slot->stats.name, dev, name);
-	slot->netns = key->netns;
-	return &slot->stats;
-}
-
 static __always_inline struct pa_net_if_stats *iface_stats(struct net_device *dev)
 {
 	struct pa_net_if_key key;
@@ -184,59 +154,8 @@ static __always_inline struct pa_net_if_stats *iface_stats(struct net_device *de
 	if (!netns_wanted(key.netns))
 		return NULL;
 	key.ifindex = dev->ifindex;
-	s = iface_fast(dev, &key);
-	if (s)
-		return s;
 	s = bpf_map_lookup_elem(&net_ifaces, &key);
 	return s ? s : iface_insert(dev, &key);
-}
-
-/* Every packet received passes here once, from any driver, loopback or
- * veth: __netif_receive_skb_core. skb->data is past the link-layer header by
- * now; add it back so bytes count as the device counts them.
- */
-SEC("tp_btf/netif_receive_skb")
-int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
-{
-	struct net_device *dev = skb->dev;
-	struct pa_net_if_stats *s;
-	__u64 len = skb->len;
-	__u16 mac = skb->mac_header;
-	long l2;
-
-	if (!dev)
-		return 0;
-	s = iface_stats(dev);
-	if (!s)
-		return 0;
-	if (mac != MAC_HDR_UNSET) {
-		l2 = (long)skb->data - (long)skb->head - mac;
-		if (l2 > 0 && l2 <= 64)
-			len += l2;
-	}
-	s->rx_packets++;
-	s->rx_bytes += len;
-	return 0;
-}
-
-/* After the driver took the packet (rc NETDEV_TX_OK); the skb may be gone,
- * so only dev and skb_len are used. NETDEV_TX_BUSY is retried and counted
- * when it goes through; other codes are drops that skb:kfree_skb sees.
- */
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int skb_len)
-{
-	struct pa_net_if_stats *s;
-
-	if (rc != NETDEV_TX_OK || !dev)
-		return 0;
-	s = iface_stats(dev);
-	if (!s)
-		return 0;
-	s->tx_packets++;
-	s->tx_bytes += skb_len;
-	return 0;
 }
 
 /* ---- flows ---- */

@@ -15,7 +15,6 @@
 #define PA_NET_COMM_LEN		16
 #define PA_NET_MAX_IFACES	4096
 #define PA_NET_MAX_REASONS	1024
-#define PA_NET_FAST_IFACES	64	/* ifindex below this: "net_if_fast" first */
 #define PA_NET_CONN_SETS	16384	/* of 4 connections each: 64 Ki, 3 MiB */
 
 /* Per interface, keyed by network namespace and ifindex: ifindex alone is
@@ -26,30 +25,15 @@ struct pa_net_if_key {
 	__u32 ifindex;
 };
 
-/* Per-CPU hash "net_ifaces". Packets are skbs as the stack handles them
- * (a GSO or GRO super-packet counts once, as software devices count them);
- * bytes include the link-layer header, as drivers count them.
+/* Per-CPU hash "net_ifaces": packets dropped per interface. Traffic per
+ * interface is not counted here: the kernel keeps those counters itself
+ * and the agent reads them (agent/netns_links.c), where two program runs
+ * per packet would recount them.
  */
 struct pa_net_if_stats {
-	__u64 rx_packets;
-	__u64 rx_bytes;
-	__u64 tx_packets;
-	__u64 tx_bytes;
 	__u64 rx_drops;		/* dropped after arriving on this device */
 	__u64 tx_drops;		/* dropped on the way out of it (qdisc, driver) */
 	char name[PA_NET_IFNAME_LEN];	/* at first sight; only on the CPU that saw it first */
-};
-
-/* Per-CPU array "net_if_fast", indexed by ifindex below PA_NET_FAST_IFACES:
- * an array lookup the JIT inlines instead of hashing a key per packet. On
- * each CPU a slot belongs to the namespace that used that ifindex there
- * first (netns 0 = free); other namespaces with the same ifindex use
- * "net_ifaces". The agent adds both up per (netns, ifindex).
- */
-struct pa_net_if_slot {
-	__u32 netns;
-	__u32 pad;
-	struct pa_net_if_stats stats;
 };
 
 /* TCP totals ("net_tcp", per-CPU array of one), under the namespace and

@@ -32,6 +32,7 @@
 #include "hist.h"
 #include "net.h"
 #include "net_report.h"
+#include "netns_test.h"
 #include "timeutil.h"
 #include "units.h"
 
@@ -44,7 +45,6 @@
 #define ANSWERED	3000	/* server -> client */
 #define RATE		3	/* events per second per key, for the volume test */
 #define MAX_EVENTS	4096
-#define ETH_HLEN	14
 
 /* ---- workloads, run by children in their own network namespace ---- */
 
@@ -66,22 +66,6 @@ struct workload {
 	int preopened;		/* on port + 2, connected before the probe attaches */
 	int concurrent;		/* on port + 3, all open at once, then all closed */
 };
-
-static int lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (!ret)
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return ret;
-}
 
 static int read_lo(struct lo_counters *c)
 {
@@ -355,12 +339,17 @@ static int spawn(struct child *c, const struct workload *w, char *why, size_t le
 		close(go[1]);
 		close(rep[0]);
 		close(ready[0]);
-		b = unshare(CLONE_NEWNET) == 0 && lo_up() == 0 ? 'r' : 'e';
+		b = unshare(CLONE_NEWNET) == 0 && netns_lo_up() == 0 ? 'r' : 'e';
 		if (b == 'r' && w->preopened)
 			preopen(w);
 		if (write(ready[1], &b, 1) != 1 || b != 'r' || read(go[0], &b, 1) != 1)
 			_exit(1);
 		workload_main(w, rep[1]);
+		/* Hold the namespace until dismissed: the probe reads its
+		 * interfaces' counters while it exists.
+		 */
+		while (read(go[0], &b, 1) > 0)
+			;
 		_exit(0);
 	}
 	close(go[0]);
@@ -387,8 +376,11 @@ static void release(struct child *c)
 		abort();
 }
 
-/* Let a child go without running its workload (the probe did not open). */
-static void abandon(struct child *c)
+/* Let a child go: before its workload (the probe did not open) or after.
+ * A child holds copies of the pipes of those forked before it: let them go
+ * newest first.
+ */
+static void dismiss(struct child *c)
 {
 	int st;
 
@@ -397,17 +389,15 @@ static void abandon(struct child *c)
 	waitpid(c->pid, &st, 0);
 }
 
-/* Wait for the child; returns its report (ok = 0 when it died early). */
+/* The child's report (ok = 0 when it died early); it keeps its namespace
+ * until dismissed.
+ */
 static struct report finish(struct child *c)
 {
 	struct report r = { 0 };
-	int st;
 
 	if (read(c->report, &r, sizeof(r)) != sizeof(r))
 		snprintf(r.err, sizeof(r.err), "child %d died", c->pid);
-	waitpid(c->pid, &st, 0);
-	close(c->go);
-	close(c->report);
 	return r;
 }
 
@@ -571,15 +561,15 @@ static void run_traced(struct traced_run *run, struct net_probe_opts *o, struct 
 	for (i = 0; i < n; i++) {
 		if (spawn(&run->c[i], run->w[i], why, sizeof(why))) {
 			while (i--)
-				abandon(&run->c[i]);
+				dismiss(&run->c[i]);
 			SKIP("%s", why);
 		}
 	}
 	if (run->own_netns)
 		o->netns = run->c[0].netns;
 	if (open_probe(&p, o)) {
-		for (i = 0; i < n; i++)
-			abandon(&run->c[i]);
+		while (i--)
+			dismiss(&run->c[i]);
 		CHECK(!"net_probe_open");
 	}
 	for (i = 0; i < n; i++)
@@ -589,6 +579,8 @@ static void run_traced(struct traced_run *run, struct net_probe_opts *o, struct 
 		ok = ok && run->r[i].ok;
 	}
 	rc = ok ? collect(p, t, run->done, run->arg) : 0;
+	while (i--)
+		dismiss(&run->c[i]);
 	net_probe_close(p);
 	CHECKF(ok, "workload: %s%s", run->r[0].err, run->r[1].err);
 	CHECK(rc == 0);
@@ -731,8 +723,9 @@ static void t_conn_table_not_power_of_two(void)
 	CHECKF(strstr(err, "not a power of two") != NULL, "%s", err);
 }
 
-/* The kernel's own counters for lo in that namespace (/proc/net/dev) moved
- * by exactly what the probe counted there.
+/* What the probe reports for lo in that namespace is what the kernel's
+ * counters (/proc/net/dev, read by the child in its namespace) moved by
+ * while the workload ran.
  */
 static void check_lo(const struct net_totals *t, uint32_t netns, const struct report *r)
 {
@@ -746,15 +739,12 @@ static void check_lo(const struct net_totals *t, uint32_t netns, const struct re
 	CHECKF(lo->tx_packets == r->after.tx_packets - r->before.tx_packets,
 	       "tx packets %llu, kernel %llu", (unsigned long long)lo->tx_packets,
 	       (unsigned long long)(r->after.tx_packets - r->before.tx_packets));
-	/* The probe counts frames with their Ethernet header, as drivers (and
-	 * veth) count them; lo alone counts its bytes after removing it.
-	 */
-	CHECKF(lo->rx_bytes == r->after.rx_bytes - r->before.rx_bytes + ETH_HLEN * lo->rx_packets,
-	       "rx bytes %llu, kernel %llu + %d per packet", (unsigned long long)lo->rx_bytes,
-	       (unsigned long long)(r->after.rx_bytes - r->before.rx_bytes), ETH_HLEN);
-	CHECKF(lo->tx_bytes == r->after.tx_bytes - r->before.tx_bytes + ETH_HLEN * lo->tx_packets,
-	       "tx bytes %llu, kernel %llu + %d per packet", (unsigned long long)lo->tx_bytes,
-	       (unsigned long long)(r->after.tx_bytes - r->before.tx_bytes), ETH_HLEN);
+	CHECKF(lo->rx_bytes == r->after.rx_bytes - r->before.rx_bytes, "rx bytes %llu, kernel %llu",
+	       (unsigned long long)lo->rx_bytes,
+	       (unsigned long long)(r->after.rx_bytes - r->before.rx_bytes));
+	CHECKF(lo->tx_bytes == r->after.tx_bytes - r->before.tx_bytes, "tx bytes %llu, kernel %llu",
+	       (unsigned long long)lo->tx_bytes,
+	       (unsigned long long)(r->after.tx_bytes - r->before.tx_bytes));
 	CHECK(lo->tx_packets >= 6 * CONNECTS);	/* SYN, SYN-ACK, ACK, data, 2 FINs at least */
 }
 
@@ -1050,14 +1040,14 @@ static void t_cli_json(void)
 		SKIP("%s", why);
 	f = start_cli(agent, c.nspath, &pid);
 	if (!f) {
-		abandon(&c);
+		dismiss(&c);
 		CHECK(!"pipe");
 	}
 	/* The first interval object means the programs are attached. */
 	if (getline(&line, &cap, f) <= 0 || !strstr(line, "\"type\":\"net\"")) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		abandon(&c);
+		dismiss(&c);
 		fclose(f);
 		free(line);
 		CHECK(!"perfagent printed its first interval");
@@ -1083,6 +1073,7 @@ static void t_cli_json(void)
 	fclose(f);
 	free(line);
 	waitpid(pid, &st, 0);
+	dismiss(&c);
 	CHECKF(r.ok, "workload: %s", r.err);
 	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "perfagent exit status %d", st);
 	CHECK(final != NULL);

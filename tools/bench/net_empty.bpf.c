@@ -9,18 +9,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("tp_btf/netif_receive_skb")
-int BPF_PROG(empty_rx, struct sk_buff *skb)
-{
-	return 0;
-}
-
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(empty_tx, struct sk_buff *skb)
-{
-	return 0;
-}
-
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(empty_drop, struct sk_buff *skb)
 {

@@ -4,7 +4,7 @@
 # connect/request/response/close (crr, connections/s), each bare, with empty
 # tp_btf programs on the net probe's tracepoints (the floor: the cost of
 # hooking at all) and with 'perfagent trace net' at its default settings
-# (all 8 tracepoints, retransmits/resets/drops streamed, rate limit 10/s).
+# (all 6 tracepoints, retransmits/resets/drops streamed, rate limit 10/s).
 #
 # Two figures per run: the rate, and the CPU time per operation (client and
 # server, user + system). On a machine shared with other work the rate
@@ -81,7 +81,7 @@ echo "events lost by perfagent over all runs: $lost"
 # one loaded of each name is ours.
 prog_stats() {
 	bpftool prog show -j | jq -r --argjson f "$1" '[.[] | select(.id > $f and
-		(.name | test("^(netif_receive_skb|net_dev_xmit|kfree_skb|inet_sock_set_state|tcp_retransmit_skb|tcp_retransmit_synack|tcp_send_reset|tcp_receive_reset)$")))]
+		(.name | test("^(kfree_skb|inet_sock_set_state|tcp_retransmit_skb|tcp_retransmit_synack|tcp_send_reset|tcp_receive_reset)$")))]
 		| group_by(.name) | map(min_by(.id)) | .[]
 		| "\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"' | sort
 }

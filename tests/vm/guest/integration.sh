@@ -30,9 +30,10 @@ run() {
 # (logs, journal, daemon) do not depend on the kernel's layout and are run on
 # the host. test_net_probe: loopback connects, resets and NO_SOCKET drops
 # counted exactly, lo's own counters matched, events rate-limited, on 6.1's
-# tracepoints. VM_INTEGRATION=test_a,test_b (kernel command line;
+# tracepoints. test_netns_links: interface counters over 6.1's rtnetlink
+# (a shorter struct rtnl_link_stats64). VM_INTEGRATION=test_a,test_b (kernel command line;
 # tests/vm/run.sh passes it on) runs those instead.
-VM_INTEGRATION=${VM_INTEGRATION:-test_syscall_probe,test_trace_cli,test_net_probe}
+VM_INTEGRATION=${VM_INTEGRATION:-test_syscall_probe,test_trace_cli,test_net_probe,test_netns_links}
 
 # Timing bounds (percentiles within 5 %) are checked on the host: under TCG a
 # single syscall can take milliseconds, so the tests skip them here.
