@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -40,6 +41,7 @@ struct disk_probe {
 	struct key_state *keys;
 	size_t nkeys, capkeys;
 	struct pa_disk_stats *cur;		/* [ncpus] scratch */
+	struct pa_disk_rq_set *rqs;		/* disk_rqs, mapped */
 	struct probe_counters counters;
 	uint64_t prev_complete_misses, prev_other_misses;
 	char describe[160];
@@ -147,6 +149,22 @@ static int check_required(const struct disk_tracepoints *tp, char *err, size_t l
 	return -ENOENT;
 }
 
+#define RQS_BYTES (PA_DISK_RQ_SETS * sizeof(struct pa_disk_rq_set))
+
+/* The request table is swept from here every read (reap_stale_requests):
+ * mapped, that is a walk over memory instead of a syscall per record.
+ */
+static int map_requests(struct disk_probe *p)
+{
+	void *m = mmap(NULL, RQS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(p->skel->maps.disk_rqs), 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	p->rqs = m;
+	return 0;
+}
+
 int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 		    disk_event_fn on_event, void *ctx, char *err, size_t len)
 {
@@ -175,6 +193,9 @@ int disk_probe_open(struct disk_probe **out, const struct disk_probe_opts *o,
 	configure(p, o, &tp, btf, ringbuf);
 	stage = "load";
 	if ((ret = disk_bpf__load(p->skel)))
+		goto fail;
+	stage = "map the request table";
+	if ((ret = map_requests(p)))
 		goto fail;
 	if (o->cgroup &&
 	    (ret = probe_set_cgroup(p->skel->maps.disk_cgroup, o->cgroup, err, len)))
@@ -393,27 +414,29 @@ static int read_key(struct disk_probe *p, int fd, const struct pa_disk_key *key,
  * stays there: the kernel completed them without running the probe (see
  * pa_disk_counters.completions_unseen). The probe finds such a record
  * itself only when the same request is made again, which on an idle disk
- * may be never; dropping it here counts each one once. Keys are gathered
- * first: deleting while walking a hash restarts the walk.
+ * may be never; dropping it here counts each one once. A way is freed only
+ * if it still holds the same request (the probe may reuse it meanwhile).
  */
-#define DISK_REAP_BATCH 256
-
 static uint64_t reap_stale_requests(struct disk_probe *p)
 {
-	int fd = bpf_map__fd(p->skel->maps.disk_rqs);
-	uint64_t stale[DISK_REAP_BATCH], key, next, *prev = NULL, now = mono_ns(), reaped = 0;
-	struct pa_disk_rq rq;
-	size_t n = 0, i;
+	uint64_t now = mono_ns(), reaped = 0, key, issued;
+	struct pa_disk_rq_set *set;
+	size_t s;
+	int w;
 
-	while (n < DISK_REAP_BATCH && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &rq) == 0 && rq.issue_ts &&
-		    rq.issue_ts < now && now - rq.issue_ts > p->stale_after_ns)
-			stale[n++] = key;
+	for (s = 0; s < PA_DISK_RQ_SETS; s++) {
+		set = &p->rqs[s];
+		for (w = 0; w < PA_DISK_RQ_WAYS; w++) {
+			key = __atomic_load_n(&set->rq[w], __ATOMIC_RELAXED);
+			if (!key)
+				continue;
+			issued = __atomic_load_n(&set->rec[w].issue_ts, __ATOMIC_RELAXED);
+			if (!issued || issued >= now || now - issued <= p->stale_after_ns)
+				continue;
+			reaped += __atomic_compare_exchange_n(&set->rq[w], &key, 0, false,
+							      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		}
 	}
-	for (i = 0; i < n; i++)
-		reaped += bpf_map_delete_elem(fd, &stale[i]) == 0;
 	return reaped;
 }
 
@@ -465,6 +488,8 @@ void disk_probe_close(struct disk_probe *p)
 	if (!p)
 		return;
 	probe_stream_close(&p->stream);
+	if (p->rqs)
+		munmap(p->rqs, RQS_BYTES);
 	disk_bpf__destroy(p->skel);
 	for (i = 0; i < p->nkeys; i++) {
 		free(p->keys[i].prev);

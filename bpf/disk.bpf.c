@@ -47,15 +47,7 @@ const volatile bool use_ringbuf = true;
 const volatile bool have_io_start;		/* block_io_start attached */
 
 
-/* LRU: requests whose completion we never see (started before a probe
- * reload, lost in a driver) age out instead of filling the table.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u64);		/* struct request * */
-	__type(value, struct pa_disk_rq);
-} disk_rqs SEC(".maps");
+#include "disk_rqs.bpf.h"
 
 /* Preallocated: a key is often first met in an interrupt (the completion),
  * where allocating per-CPU memory can fail (it did on 6.1: the first I/O of
@@ -240,36 +232,43 @@ static __always_inline void submitter_from_task(struct pa_disk_rq *r)
 static __always_inline struct pa_disk_rq *rq_attribute(struct request *rq, bool new_request,
 						    __u64 now, bool btf)
 {
-	__u64 key = (__u64)rq, pid_tgid;
 	struct pa_disk_counters *c;
-	struct pa_disk_rq *ri, fresh = {};
-	__u64 flags = BPF_NOEXIST;
+	struct pa_disk_rq *ri;
+	struct rq_ref r;
+	__u64 pid_tgid;
+	bool pushed;
+	int way;
 
-	ri = bpf_map_lookup_elem(&disk_rqs, &key);
-	if (ri && !new_request && !rq_stale(rq, ri, btf))
-		return ri;
-	if (ri) {
-		flags = BPF_ANY;	/* replace what an earlier life left */
-		/* That life reached the driver, so it completed, unseen by us. */
+	if (!rq_ref_of(rq, &r))
+		return NULL;
+	way = rq_way(&r);
+	if (way >= 0) {
+		ri = rq_record(&r, way);
+		if (!new_request && !rq_stale(rq, ri, btf))
+			return ri;
+		/* What an earlier life left: it reached the driver, so it
+		 * completed, unseen by us.
+		 */
 		if (ri->issue_ts && (c = counters()))
 			c->completions_unseen++;
+	} else {
+		way = rq_claim(&r, &pushed);
+		if (pushed && (c = counters()))
+			c->rq_full++;
+		ri = rq_record(&r, way);
 	}
-	fresh.seen_ts = now;
+	__builtin_memset(ri, 0, sizeof(*ri));
+	ri->seen_ts = now;
 	if (btf) {
-		submitter_from_task(&fresh);
+		submitter_from_task(ri);
 	} else {
 		pid_tgid = bpf_get_current_pid_tgid();
-		fresh.tgid = pid_tgid >> 32;
-		fresh.tid = (__u32)pid_tgid;
-		fresh.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		ri->tgid = pid_tgid >> 32;
+		ri->tid = (__u32)pid_tgid;
+		ri->cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(ri->comm, sizeof(ri->comm));
 	}
-	fresh.wanted = submitter_wanted(fresh.tgid);
-	/* A racing CPU may have made it first: either record will do. */
-	bpf_map_update_elem(&disk_rqs, &key, &fresh, flags);
-	ri = bpf_map_lookup_elem(&disk_rqs, &key);
-	if (!ri && (c = counters()))
-		c->rq_full++;
+	ri->wanted = submitter_wanted(ri->tgid);
 	return ri;
 }
 
@@ -313,21 +312,25 @@ static __always_inline void on_issue(struct request *rq, bool btf)
 /* Back to the queue: its queue time starts again, its latency does not. */
 static __always_inline void on_requeue(struct request *rq, bool btf)
 {
-	__u64 key = (__u64)rq;
-	struct pa_disk_rq *ri = bpf_map_lookup_elem(&disk_rqs, &key);
+	struct pa_disk_rq *ri;
+	struct rq_ref r;
+	int way;
 
-	if (ri) {
-		ri->insert_ts = bpf_ktime_get_ns();
-		ri->issue_ts = 0;
-	}
+	if (!rq_ref_of(rq, &r) || (way = rq_way(&r)) < 0)
+		return;
+	ri = rq_record(&r, way);
+	ri->insert_ts = bpf_ktime_get_ns();
+	ri->issue_ts = 0;
 }
 
 /* Merged into another request and freed: its bytes complete with that one. */
 static __always_inline void on_merge(struct request *rq, bool btf)
 {
-	__u64 key = (__u64)rq;
+	struct rq_ref r;
+	int way;
 
-	bpf_map_delete_elem(&disk_rqs, &key);
+	if (rq_ref_of(rq, &r) && (way = rq_way(&r)) >= 0)
+		rq_forget(&r, way);
 }
 
 static __always_inline struct pa_disk_stats *stats_for(const struct pa_disk_key *key)
@@ -497,15 +500,16 @@ static __always_inline void on_complete(void *ctx, struct request *rq, __u32 sta
 	struct pa_disk_stats *st;
 	struct io_done c = { .rq = rq, .status = status, .btf = btf };
 	struct pa_disk_rq ri;
-	__u64 key = (__u64)rq;
-	struct pa_disk_rq *p;
+	struct rq_ref r;
 	__u32 kind = 0;
+	int way = -1;
 
 	c.key.dev = rq_dev(rq, btf);
 	if (filter_dev && c.key.dev != filter_dev)
 		return;
-	p = bpf_map_lookup_elem(&disk_rqs, &key);
-	if (!p) {
+	if (rq_ref_of(rq, &r))
+		way = rq_way(&r);
+	if (way < 0) {
 		if ((cnt = counters()))
 			cnt->untracked++;
 		return;
@@ -513,8 +517,8 @@ static __always_inline void on_complete(void *ctx, struct request *rq, __u32 sta
 	/* Partly done (the rest completes later): wait for the last part. */
 	if (!status && nr_bytes < rq_data_len(rq, btf))
 		return;
-	ri = *p;
-	bpf_map_delete_elem(&disk_rqs, &key);
+	ri = *rq_record(&r, way);
+	rq_forget(&r, way);
 	/* Never reached the driver and did not fail: handled inside the block
 	 * layer (the data-less part of a flush sequence), not device I/O.
 	 */

@@ -97,9 +97,8 @@ struct pa_disk_event {
 	char comm[PA_DISK_COMM_LEN];
 };
 
-/* A request in flight, from its first sighting to its completion
- * ("disk_rqs", keyed by struct request *). The agent reads it to find
- * requests whose completion the probe never saw.
+/* A request in flight, from its first sighting to its completion. The
+ * agent reads it to find requests whose completion the probe never saw.
  */
 struct pa_disk_rq {
 	__u64 seen_ts;		/* when this record was made */
@@ -114,13 +113,26 @@ struct pa_disk_rq {
 	char comm[PA_DISK_COMM_LEN];
 };
 
+/* "disk_rqs": requests in flight, a set-associative table in an array
+ * (bpf/disk_rqs.bpf.h). A request's address picks a set; the way whose rq
+ * holds that address has its record. The addresses lead the set so that a
+ * search reads one cache line.
+ */
+#define PA_DISK_RQ_WAYS		4
+#define PA_DISK_RQ_SETS		8192	/* 32 Ki requests, 2.5 MiB */
+
+struct pa_disk_rq_set {
+	__u64 rq[PA_DISK_RQ_WAYS];	/* struct request *, 0 = free */
+	struct pa_disk_rq rec[PA_DISK_RQ_WAYS];
+};
+
 /* Per-CPU counters of what the probe could not record ("disk_counters"). */
 struct pa_disk_counters {
 	__u64 events_sent;
 	__u64 events_lost;	/* ring/perf buffer full */
 	__u64 untracked;	/* completions of requests seen neither queued nor issued */
 	__u64 stats_full;	/* I/O not counted: PA_DISK_MAX_KEYS pairs already kept */
-	__u64 rq_full;		/* requests not tracked: in-flight table full */
+	__u64 rq_full;		/* records pushed out of a full set of disk_rqs */
 	/* Requests that reached the driver but whose completion the probe
 	 * never saw: the kernel fired block_rq_complete (ftrace records it)
 	 * without running the program and without counting a recursion miss

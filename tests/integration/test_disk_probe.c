@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/loop.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "blkdev_names.h"
@@ -33,6 +34,7 @@
 #include "disk.h"
 #include "disk_ops.h"
 #include "hist.h"
+#include "timeutil.h"
 #include "units.h"
 
 #define LOOP_SIZE	(32 << 20)
@@ -378,6 +380,63 @@ static void t_all_devices_without_filter(void)
 	       ra ? (unsigned long long)ra->count : 0, N_READS);
 	CHECKF(rb && exact(rb->count, OTHER_READS, r->missed), "%s: %llu reads, made %d", dev_b.path,
 	       rb ? (unsigned long long)rb->count : 0, OTHER_READS);
+	close_run(r);
+}
+
+/* A way that is free in set idx (-1 when none): the test writes its own
+ * records there.
+ */
+static int free_way(int fd, uint32_t idx, struct pa_disk_rq_set *set)
+{
+	int w;
+
+	if (bpf_map_lookup_elem(fd, &idx, set))
+		return -1;
+	for (w = 0; w < PA_DISK_RQ_WAYS; w++)
+		if (!set->rq[w])
+			return w;
+	return -1;
+}
+
+/* A request the kernel completed without running the probe leaves its
+ * record behind: the agent drops it once it is older than --stale-after
+ * and counts it once; a record issued just now stays.
+ */
+static void t_stale_record_reaped_once(void)
+{
+	struct disk_probe_opts o = { 0 };
+	struct run *r = open_run(&o);
+	struct pa_disk_rq_set set;
+	uint32_t idx = PA_DISK_RQ_SETS - 1;
+	uint64_t now = mono_ns();
+	struct bpf_map *m;
+	int fd, old_w, new_w;
+
+	CHECK(r);
+	m = bpf_object__find_map_by_name(disk_probe_bpf_object(r->probe), "disk_rqs");
+	CHECK(m);
+	fd = bpf_map__fd(m);
+	old_w = free_way(fd, idx, &set);
+	if (old_w < 0) {
+		close_run(r);
+		SKIP("set %u of the request table is in use", idx);
+	}
+	set.rq[old_w] = 0xfeed0000ULL;
+	set.rec[old_w] = (struct pa_disk_rq){ .issue_ts = now - 10 * STALE_NS };
+	new_w = (old_w + 1) % PA_DISK_RQ_WAYS;
+	set.rq[new_w] = 0xfeed1000ULL;
+	set.rec[new_w] = (struct pa_disk_rq){ .issue_ts = now };
+	CHECK(bpf_map_update_elem(fd, &idx, &set, BPF_ANY) == 0);
+	CHECK(disk_probe_read(r->probe, &r->set, &r->losses) == 0);
+	CHECKF(r->losses.completions_unseen == 1, "%llu unseen completions reaped",
+	       (unsigned long long)r->losses.completions_unseen);
+	CHECK(bpf_map_lookup_elem(fd, &idx, &set) == 0);
+	CHECK(set.rq[old_w] == 0);
+	CHECK(set.rq[new_w] == 0xfeed1000ULL);
+	CHECK(disk_probe_read(r->probe, &r->set, &r->losses) == 0);
+	CHECK(r->losses.completions_unseen == 0);
+	set.rq[new_w] = 0;
+	bpf_map_update_elem(fd, &idx, &set, BPF_ANY);
 	close_run(r);
 }
 
@@ -825,6 +884,7 @@ int main(int argc, char **argv)
 	RUN(t_exact_counts_tp_btf_ringbuf);
 	RUN(t_exact_counts_raw_tp_perfbuf);
 	RUN(t_all_devices_without_filter);
+	RUN(t_stale_record_reaped_once);
 	RUN(t_queue_time_with_scheduler);
 	RUN(t_slow_events_every_io);
 	RUN(t_slow_threshold_filters);
