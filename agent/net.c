@@ -13,6 +13,7 @@
 #include "bpf_env.h"
 #include "btf_enums.h"
 #include "doctor.h"
+#include "grow.h"
 #include "hist.h"
 #include "kernel_config.h"
 #include "net.h"
@@ -310,21 +311,6 @@ static int reason_cmp(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static void *grow(void *arr, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return arr;
-	while (n < need)
-		n *= 2;
-	q = realloc(arr, n * size);
-	if (q)
-		*cap = n;
-	return q;
 }
 
 static struct iface_prev *iface_prev_slot(struct net_probe *p, const struct pa_net_if_key *k)

@@ -27,6 +27,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include "grow.h"
 #include "netns_links.h"
 
 #define NETNS_RUN_DIR	"/run/netns"
@@ -57,17 +58,12 @@ static bool ns_known(const struct ns_set *s, uint32_t inode)
 
 static int ns_insert(struct ns_set *s, uint32_t inode, int fd)
 {
+	struct ns_ref *v = grow(s->v, &s->cap, s->n + 1, sizeof(*v));
 	size_t i;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct ns_ref *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
 	for (i = s->n; i > 0 && s->v[i - 1].inode > inode; i--)
 		s->v[i] = s->v[i - 1];
 	s->v[i] = (struct ns_ref){ .inode = inode, .fd = fd };
@@ -162,15 +158,11 @@ struct dump {
 
 static struct netns_link *link_slot(struct netns_links *l)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 32;
-		struct netns_link *v = realloc(l->v, cap * sizeof(*v));
+	struct netns_link *v = grow(l->v, &l->cap, l->n + 1, sizeof(*v));
 
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return NULL;
+	l->v = v;
 	return &l->v[l->n++];
 }
 

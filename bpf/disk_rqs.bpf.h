@@ -27,26 +27,7 @@ struct {
 	__type(value, struct pa_disk_rq_set);
 } disk_rqs SEC(".maps");
 
-/* A request's address as a number. The verifier allows no arithmetic on a
- * kernel pointer, but a copy read back from a map value is a plain number.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} disk_rq_addr SEC(".maps");
-
-static __always_inline __u64 rq_addr(const struct request *rq)
-{
-	__u32 zero = 0;
-	__u64 *v = bpf_map_lookup_elem(&disk_rq_addr, &zero);
-
-	if (!v)
-		return 0;
-	*(volatile __u64 *)v = (__u64)rq;
-	return *(volatile __u64 *)v;
-}
+#include "ptr_number.bpf.h"
 
 /* Where a request's record is (or would go). */
 struct rq_ref {
@@ -61,7 +42,7 @@ static __always_inline bool rq_ref_of(const struct request *rq, struct rq_ref *r
 {
 	__u32 idx;
 
-	r->key = rq_addr(rq);
+	r->key = ptr_as_number(rq);
 	idx = (__u32)((r->key * 0x9E3779B97F4A7C15ULL) >> 32) & (PA_DISK_RQ_SETS - 1);
 	r->set = r->key ? bpf_map_lookup_elem(&disk_rqs, &idx) : NULL;
 	return r->set != NULL;

@@ -46,26 +46,7 @@ struct {
 	__type(value, struct conn_set);
 } net_conns SEC(".maps");
 
-/* A socket's address as a number. The verifier allows no arithmetic on a
- * kernel pointer, but a copy read back from a map value is a plain number.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} net_sk_addr SEC(".maps");
-
-static __always_inline __u64 sock_addr(const struct sock *sk)
-{
-	__u32 zero = 0;
-	__u64 *v = bpf_map_lookup_elem(&net_sk_addr, &zero);
-
-	if (!v)
-		return 0;
-	*(volatile __u64 *)v = (__u64)sk;
-	return *(volatile __u64 *)v;
-}
+#include "ptr_number.bpf.h"
 
 /* The set a socket's record lives in; key is its address. Fibonacci
  * hashing: the top bits of the product depend on every bit of the address
@@ -75,7 +56,7 @@ static __always_inline struct conn_set *conn_set_of(const struct sock *sk, __u64
 {
 	__u32 idx;
 
-	*key = sock_addr(sk);
+	*key = ptr_as_number(sk);
 	idx = (__u32)((*key * 0x9E3779B97F4A7C15ULL) >> 32) & (conn_sets - 1);
 	return *key ? bpf_map_lookup_elem(&net_conns, &idx) : NULL;
 }

@@ -15,7 +15,8 @@
 # waiting on each request). Programs run for anything on the machine while
 # measured (other processes' syscalls too), so the share is an upper bound.
 # The throughput change is printed too; on a shared machine it is mostly
-# noise at this size.
+# noise at this size. Events the probes lost (buffer full) are counted from
+# 'perfagent status': the goal is none.
 #
 # Run as root from the top of the tree: tools/bench/all_probes_cost.sh [ROUNDS [SECONDS]]
 set -eu
@@ -118,6 +119,8 @@ measure_under() {
 		done
 	done
 	echo "$stats_old" >/proc/sys/kernel/bpf_stats_enabled
+	$PA status --json --socket "$tmp/control.sock" |
+		jq '[.probes[]? | .events_lost] | add // 0' >"$tmp/$1.lost"
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
@@ -130,7 +133,8 @@ measure_under no_syscall
 median() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
 
 report() {
-	echo "under perfagent --daemon, $2 ($(cat "$tmp/$1.nprogs") BPF programs):"
+	echo "under perfagent --daemon, $2 ($(cat "$tmp/$1.nprogs") BPF programs," \
+		"$(cat "$tmp/$1.lost") events lost):"
 	printf '%-9s %12s %12s %9s %14s %14s %9s\n' workload "bare rate" "daemon rate" change \
 		"bare cost/op" "BPF ns/op" share
 	for m in $WORKLOADS; do
