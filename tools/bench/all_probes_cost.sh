@@ -72,12 +72,6 @@ bpf_total() {
 		'[.[] | select(.id > $f) | .run_time_ns // 0] | add // 0'
 }
 
-for r in $(seq "$rounds"); do
-	for m in $WORKLOADS; do
-		run "$m" >>"$tmp/$m.bare"
-	done
-done
-
 # daemon_config VARIANT: "all" every probe; "no_syscall" the disk, net and
 # health probes (issue 4's sets; the syscall probe has its own per-call
 # target, syscall_overhead.sh).
@@ -96,7 +90,7 @@ daemon_config() {
 EOF
 }
 
-# measure_under VARIANT: every workload ROUNDS times under the daemon.
+# measure_under VARIANT: every workload once under a daemon started for it.
 measure_under() {
 	daemon_config "$1"
 	first=$(bpftool prog show -j | jq '[.[].id] | max // 0')
@@ -110,31 +104,36 @@ measure_under() {
 	bpftool prog show -j | jq --argjson f "$first" '[.[] | select(.id > $f)] | length' \
 		>"$tmp/$1.nprogs"
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
-	for r in $(seq "$rounds"); do
-		for m in $WORKLOADS; do
-			t0=$(bpf_total "$first")
-			out=$(run "$m")
-			t1=$(bpf_total "$first")
-			echo "$out $((t1 - t0))" >>"$tmp/$m.$1"
-		done
+	for m in $WORKLOADS; do
+		t0=$(bpf_total "$first")
+		out=$(run "$m")
+		t1=$(bpf_total "$first")
+		echo "$out $((t1 - t0))" >>"$tmp/$m.$1"
 	done
 	echo "$stats_old" >/proc/sys/kernel/bpf_stats_enabled
 	$PA status --json --socket "$tmp/control.sock" |
-		jq '[.probes[]? | .events_lost] | add // 0' >"$tmp/$1.lost"
+		jq '[.probes[]? | .events_lost] | add // 0' >>"$tmp/$1.lost"
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
 	rm -rf "$tmp/logs" "$tmp/state"
 }
 
-measure_under all
-measure_under no_syscall
+# Rounds interleave bare runs and both variants, so that the machine's
+# moods hit them alike.
+for r in $(seq "$rounds"); do
+	for m in $WORKLOADS; do
+		run "$m" >>"$tmp/$m.bare"
+	done
+	measure_under all
+	measure_under no_syscall
+done
 
 median() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
 
 report() {
 	echo "under perfagent --daemon, $2 ($(cat "$tmp/$1.nprogs") BPF programs," \
-		"$(cat "$tmp/$1.lost") events lost):"
+		"$(awk '{ s += $1 } END { print s + 0 }' "$tmp/$1.lost") events lost):"
 	printf '%-9s %12s %12s %9s %14s %14s %9s\n' workload "bare rate" "daemon rate" change \
 		"bare cost/op" "BPF ns/op" share
 	for m in $WORKLOADS; do
