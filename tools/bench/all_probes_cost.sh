@@ -26,28 +26,20 @@ secs=${2:-3}
 make -s build/perfagent bench >/dev/null
 PA=./build/perfagent
 B=build/bench
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
-mnt=$tmp/mnt
-img=$(mktemp /dev/shm/perfagent-bench-XXXXXX)
-loop=
 pid=
 stats_old=$(cat /proc/sys/kernel/bpf_stats_enabled)
 
 cleanup() {
 	echo "$stats_old" >/proc/sys/kernel/bpf_stats_enabled
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -n "$loop" ] && losetup -d "$loop"
-	rm -rf "$tmp" "$img"
+	memfs_teardown
+	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-truncate -s 256M "$img"
-loop=$(losetup -f --show "$img")
-mkfs.ext4 -q -F "$loop"
-mkdir -p "$mnt"
-mount "$loop" "$mnt"
-dd if=/dev/zero of="$mnt/data" bs=1M count=64 conv=fsync 2>/dev/null
+memfs_setup "$tmp"
 
 WORKLOADS="stream rr crr randrw seqwrite"
 
@@ -56,7 +48,7 @@ WORKLOADS="stream rr crr randrw seqwrite"
 run() {
 	case $1 in
 	randrw | seqwrite)
-		$B/disk_workload "$mnt/data" "$secs" "$1" | awk -v m="$1" '{
+		$B/disk_workload "$memfs_mnt/data" "$secs" "$1" | awk -v m="$1" '{
 			printf "%d %s %.1f\n", $2, (m == "randrw") ? $8 : $10, $6 * 1e9 / $2 }'
 		;;
 	*)
@@ -72,27 +64,20 @@ bpf_total() {
 		'[.[] | select(.id > $f) | .run_time_ns // 0] | add // 0'
 }
 
-# daemon_config VARIANT: "all" every probe; "no_syscall" the disk, net and
-# health probes (issue 4's sets; the syscall probe has its own per-call
+# variant_config VARIANT: "all" every probe; "no_syscall" the disk, net
+# and health probes (issue 4's sets; the syscall probe has its own per-call
 # target, syscall_overhead.sh).
-daemon_config() {
-	probes=
-	[ "$1" = no_syscall ] && probes='"probes": { "syscall": { "enabled": false } },'
-	cat >"$tmp/config.json" <<EOF
-{
-  $probes
-  "interval": "1s",
-  "logs": { "dir": "$tmp/logs" },
-  "journald": { "enabled": false },
-  "daemon": { "pid_file": "$tmp/perfagent.pid", "control_socket": "$tmp/control.sock",
-              "state_dir": "$tmp/state" }
-}
-EOF
+variant_config() {
+	if [ "$1" = no_syscall ]; then
+		daemon_config "$tmp/config.json" "$tmp" '"probes": { "syscall": { "enabled": false } },'
+	else
+		daemon_config "$tmp/config.json" "$tmp"
+	fi
 }
 
 # measure_under VARIANT: every workload once under a daemon started for it.
 measure_under() {
-	daemon_config "$1"
+	variant_config "$1"
 	first=$(bpftool prog show -j | jq '[.[].id] | max // 0')
 	$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
 	pid=$!

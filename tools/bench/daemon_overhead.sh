@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 window=${1:-60}
 make -s build/perfagent bench >/dev/null
 PA=./build/perfagent
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
 load=""
 pid=""
@@ -23,15 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cat >"$tmp/config.json" <<EOF
-{
-  "interval": "1s",
-  "logs": { "dir": "$tmp/logs" },
-  "journald": { "enabled": false },
-  "daemon": { "pid_file": "$tmp/perfagent.pid", "control_socket": "$tmp/control.sock",
-              "state_dir": "$tmp/state" }
-}
-EOF
+daemon_config "$tmp/config.json" "$tmp"
 
 $PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
 pid=$!

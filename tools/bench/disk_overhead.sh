@@ -23,25 +23,18 @@ rounds=${1:-5}
 secs=${2:-3}
 make -s build/perfagent bench >/dev/null
 B=build/bench
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
-mnt=$tmp/mnt
-img=$(mktemp /dev/shm/perfagent-bench-XXXXXX)
-loop=
 
 cleanup() {
 	kill $(jobs -p) 2>/dev/null || true
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -n "$loop" ] && losetup -d "$loop"
-	rm -rf "$tmp" "$img"
+	memfs_teardown
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-truncate -s 256M "$img"
-loop=$(losetup -f --show "$img")
-mkfs.ext4 -q -F "$loop"
-mkdir -p "$mnt"
-mount "$loop" "$mnt"
-dd if=/dev/zero of="$mnt/data" bs=1M count=64 conv=fsync 2>/dev/null
+memfs_setup "$tmp"
+mnt=$memfs_mnt
 
 measure() { $B/disk_workload "$mnt/data" "$secs" "$1" | awk -v m="$1" '{ print (m == "randrw") ? $8 : $10 }'; }
 
