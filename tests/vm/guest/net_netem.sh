@@ -117,13 +117,24 @@ if ! in_a timeout 150 nc $ADDR_B $PORT <"$tmp/data"; then
 	exit 1
 fi
 # Wait for the transfer's last segments to be acknowledged: no socket of
-# namespace A left in a state other than TIME_WAIT (06), listener aside.
+# namespace A left in a state other than TIME_WAIT (06), and none of B's
+# but its listener (0A) and TIME_WAIT (B's FIN, whose ACK netem may drop, is
+# sent again from LAST_ACK).
 for i in $(seq 600); do
 	busy=$(in_a awk 'NR > 1 && $4 != "06"' /proc/net/tcp | wc -l)
+	busy=$((busy + $(in_b awk 'NR > 1 && $4 != "06" && $4 != "0A"' /proc/net/tcp | wc -l)))
 	[ "$busy" -eq 0 ] && break
 	sleep 0.1
 done
+# Then the device's counters, once they hold still for a second (the four
+# files are read one by one: a packet between them would tear the read).
 after=$(stats pa_va)
+for i in $(seq 20); do
+	sleep 1
+	now=$(stats pa_va)
+	[ "$now" = "$after" ] && break
+	after=$now
+done
 segs_after=$(retrans_segs)
 # The client's port: the one connection of namespace A, now in TIME_WAIT.
 lport=$(in_a awk 'NR > 1 && $4 == "06" { split($2, a, ":"); print a[2] }' /proc/net/tcp)
