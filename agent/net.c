@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,6 @@ struct net_probe {
 	net_event_fn on_event;
 	void *ctx;
 	int ncpus;
-	uint32_t own_netns;
 	bool iface_traffic;		/* read the kernel's interface counters */
 	uint32_t netns;			/* the namespace filter, 0 = all */
 	struct netns_links links;	/* scratch for each read */
@@ -240,7 +238,6 @@ int net_probe_open(struct net_probe **out, const struct net_probe_opts *o,
 		return -ENOMEM;
 	p->on_event = on_event;
 	p->ctx = ctx;
-	p->own_netns = net_own_netns();
 	p->iface_traffic = !o->no_iface_traffic;
 	p->netns = o->netns;
 	stage = "open";
