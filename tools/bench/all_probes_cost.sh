@@ -79,7 +79,13 @@ variant_config() {
 measure_under() {
 	variant_config "$1"
 	first=$(bpftool prog show -j | jq '[.[].id] | max // 0')
-	daemon_start all_probes_cost
+	$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
+	pid=$!
+	sleep 5
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "all_probes_cost: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
+		exit 1
+	fi
 	bpftool prog show -j | jq --argjson f "$first" '[.[] | select(.id > $f)] | length' \
 		>"$tmp/$1.nprogs"
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled

@@ -26,7 +26,13 @@ trap cleanup EXIT INT TERM
 
 daemon_config "$tmp/config.json" "$tmp"
 
-daemon_start daemon_overhead
+$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
+pid=$!
+sleep 5
+if ! kill -0 "$pid" 2>/dev/null; then
+	echo "daemon_overhead: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
+	exit 1
+fi
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }

@@ -44,16 +44,3 @@ daemon_config() {
 }
 EOC
 }
-
-# daemon_start NAME: start the daemon on $tmp/config.json (output in
-# $tmp/daemon.out), its pid in $pid; exits the script, naming NAME, when it
-# does not come up within 5 s.
-daemon_start() {
-	$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
-	pid=$!
-	sleep 5
-	if ! kill -0 "$pid" 2>/dev/null; then
-		echo "$1: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
-		exit 1
-	fi
-}
