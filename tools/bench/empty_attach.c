@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Attach tools/bench/empty.bpf.o and hold it until SIGINT/SIGTERM. */
+/* Attach every program of a benchmark BPF object (empty.bpf.o,
+ * clock_floor.bpf.o) and hold them until SIGINT/SIGTERM.
+ */
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -20,7 +22,7 @@ int main(int argc, char **argv)
 	int n = 0;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s empty.bpf.o\n", argv[0]);
+		fprintf(stderr, "usage: %s OBJECT.bpf.o\n", argv[0]);
 		return 2;
 	}
 	obj = bpf_object__open_file(argv[1], NULL);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Cost per getppid call: bare, with empty tp_btf programs on sys_enter/exit
-# (the floor: the cost of hooking at all), and with 'perfagent trace
-# syscalls' running (full per-syscall latency histograms). Optionally also
+# (the floor: the cost of hooking at all), with those programs reading the
+# clock once each (what any latency costs at least), and with 'perfagent
+# trace syscalls' running (full per-syscall latency histograms). Optionally also
 # with any other tracer given as a command line in $EXTRA_TRACERS, e.g.
 #   EXTRA_TRACERS='syscount=/opt/syscount;syscount -L=/opt/syscount -L'
 # Rounds are interleaved so that machine noise hits every variant alike;
@@ -17,7 +18,8 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 B=$tmp/bin
 mkdir "$B"
 cp "${PERFAGENT_BIN:-build/perfagent}" "$B/perfagent"
-cp build/bench/getppid_loop build/bench/empty_attach build/bench/empty.bpf.o "$B"/
+cp build/bench/getppid_loop build/bench/empty_attach build/bench/empty.bpf.o \
+	build/bench/clock_floor.bpf.o "$B"/
 
 measure() { taskset -c 0 $B/getppid_loop 2000000 5; }
 
@@ -39,6 +41,7 @@ with_tracer() {
 for r in $(seq "$rounds"); do
 	measure >>"$tmp/bare"
 	with_tracer floor $B/empty_attach $B/empty.bpf.o
+	with_tracer clock $B/empty_attach $B/clock_floor.bpf.o
 	with_tracer perfagent $B/perfagent trace syscalls -i 10s
 	if [ -n "${EXTRA_TRACERS:-}" ]; then
 		echo "$EXTRA_TRACERS" | tr ';' '\n' | while IFS='=' read -r label cmd; do
@@ -59,6 +62,7 @@ report() {
 }
 report "no tracing" bare
 report "empty tp_btf programs" floor
+report "  + one clock read each" clock
 report "perfagent trace syscalls" perfagent
 for f in "$tmp"/x_*; do
 	[ -e "$f" ] && report "$(basename "$f" | sed 's/^x_//; s/_/ /g')" "$(basename "$f")"
