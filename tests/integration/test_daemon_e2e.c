@@ -45,8 +45,7 @@
 #include "logcheck.h"
 #include "metrics.h"
 
-#define PIN_ROOT	"/sys/fs/bpf/perfagent"
-#define BPF_FS_MAGIC	0xcafe4a11
+#define PIN_ROOT	DT_PIN_ROOT
 #define SLEEPER_COMM	"pa-e2e-sleeper"
 
 static const char *perfagent;
@@ -1018,8 +1017,6 @@ static void t_systemd_notify(void)
 
 static void cleanup(void)
 {
-	struct statfs sf;
-
 	if (sleeper > 0) {
 		kill(sleeper, SIGKILL);
 		waitpid(sleeper, NULL, 0);
@@ -1033,27 +1030,16 @@ static void cleanup(void)
 		sh("losetup -d %s 2>/dev/null", loopdev);
 	/* kill -9 leaves pins behind; a clean stop does not. */
 	sh("rm -rf %s 2>/dev/null", PIN_ROOT);
-	if (!bpffs_was_mounted && statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
-		umount("/sys/fs/bpf");
+	dt_bpffs_restore(bpffs_was_mounted);
 	lc_rmtree(tmp);
 }
 
 int main(void)
 {
-	struct statfs sf;
-	struct stat st;
-
-	perfagent = getenv("PERFAGENT") ? getenv("PERFAGENT") : "build/perfagent";
-	if (geteuid() != 0 || access(perfagent, X_OK)) {
-		printf("skip - daemon_e2e (needs root and %s)\n", perfagent);
+	perfagent = dt_binary_or_skip("daemon_e2e");
+	if (!perfagent)
 		return 0;
-	}
-	if (stat(PIN_ROOT, &st) == 0) {
-		printf("skip - daemon_e2e (%s exists: another perfagent daemon runs here)\n",
-		       PIN_ROOT);
-		return 0;
-	}
-	bpffs_was_mounted = statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+	bpffs_was_mounted = dt_bpffs_mounted();
 	snprintf(tmp, sizeof(tmp), "/tmp/pa-daemon-e2e-XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;

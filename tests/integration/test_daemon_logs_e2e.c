@@ -41,8 +41,7 @@
 #include "journald_ns.h"
 #include "logcheck.h"
 
-#define PIN_ROOT	"/sys/fs/bpf/perfagent"
-#define BPF_FS_MAGIC	0xcafe4a11
+#define PIN_ROOT	DT_PIN_ROOT
 #define SLEEPER_COMM	"pa-logs-sleeper"
 #define WAIT_MS		60000	/* generous: a loaded 2-core machine */
 
@@ -985,31 +984,18 @@ static void stop_leftovers(void)
 
 static void cleanup(void)
 {
-	struct statfs sf;
-
 	stop_leftovers();
 	jns_stop(&jns);
-	if (!bpffs_was_mounted && statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
-		umount("/sys/fs/bpf");
+	dt_bpffs_restore(bpffs_was_mounted);
 	lc_rmtree(tmp);
 }
 
 int main(void)
 {
-	struct statfs sf;
-	struct stat st;
-
-	perfagent = getenv("PERFAGENT") ? getenv("PERFAGENT") : "build/perfagent";
-	if (geteuid() != 0 || access(perfagent, X_OK)) {
-		printf("skip - daemon_logs_e2e (needs root and %s)\n", perfagent);
+	perfagent = dt_binary_or_skip("daemon_logs_e2e");
+	if (!perfagent)
 		return 0;
-	}
-	if (stat(PIN_ROOT, &st) == 0) {
-		printf("skip - daemon_logs_e2e (%s exists: another perfagent daemon runs here)\n",
-		       PIN_ROOT);
-		return 0;
-	}
-	bpffs_was_mounted = statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+	bpffs_was_mounted = dt_bpffs_mounted();
 	snprintf(tmp, sizeof(tmp), "/tmp/pa-logs-e2e-XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;

@@ -15,13 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <cJSON.h>
+
+#define DT_PIN_ROOT	"/sys/fs/bpf/perfagent"
 
 static inline uint64_t now_ms(void)
 {
@@ -182,6 +188,42 @@ static inline int dt_stop(pid_t pid, int sig)
 	kill(pid, sig);
 	waitpid(pid, &st, 0);
 	return st;
+}
+
+/*
+ * The daemon to test ($PERFAGENT, else build/perfagent), or NULL with a
+ * skip line naming `test` when it cannot run here: not root, no binary, or
+ * another daemon's pins in the way (its programs would be ours to unpin).
+ */
+static inline const char *dt_binary_or_skip(const char *test)
+{
+	const char *bin = getenv("PERFAGENT") ? getenv("PERFAGENT") : "build/perfagent";
+	struct stat st;
+
+	if (geteuid() != 0 || access(bin, X_OK)) {
+		printf("skip - %s (needs root and %s)\n", test, bin);
+		return NULL;
+	}
+	if (stat(DT_PIN_ROOT, &st) == 0) {
+		printf("skip - %s (%s exists: another perfagent daemon runs here)\n",
+		       test, DT_PIN_ROOT);
+		return NULL;
+	}
+	return bin;
+}
+
+static inline bool dt_bpffs_mounted(void)
+{
+	struct statfs sf;
+
+	return statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+}
+
+/* The daemon mounts bpffs when it is missing; leave the machine as found. */
+static inline void dt_bpffs_restore(bool was_mounted)
+{
+	if (!was_mounted && dt_bpffs_mounted())
+		umount("/sys/fs/bpf");
 }
 
 /* A child named `comm`: `slow_s` seconds of 30 ms sleeps, then 200 us
