@@ -21,19 +21,7 @@ cleanup() {
 on_exit cleanup
 
 [ -x "$T" ] || { not_ok scsi_setup "$T is missing (make tests)"; exit 1; }
-modprobe sd_mod 2>/dev/null
-if ! modprobe scsi_debug dev_size_mb=16 opts=2 2>"$tmp/err"; then
-	not_ok scsi_setup "modprobe scsi_debug failed: $(cat "$tmp/err")"
-	exit 1
-fi
-i=0
-while ! disk=$(scsi_debug_disk) && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-while [ -n "${disk:-}" ] && [ ! -b "/dev/$disk" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-if [ -z "${disk:-}" ] || [ ! -b "/dev/$disk" ]; then
-	not_ok scsi_setup "no scsi_debug disk appeared under /sys/block"
-	exit 1
-fi
-sector=$(cat /sys/module/scsi_debug/parameters/medium_error_start 2>/dev/null || echo 4660)
+scsi_debug_up scsi_setup || exit 1
 echo "# scsi_debug disk $disk, medium errors from sector $sector"
 ok scsi_setup
 

@@ -31,3 +31,26 @@ scsi_debug_disk() {
 	done
 	return 1
 }
+
+# scsi_debug_up CASE: load scsi_debug (16 MiB; opts=2: reads from
+# medium_error_start on fail with MEDIUM ERROR) and wait up to 30 s for its
+# disk. Sets $disk (sdX) and $sector (the first failing one); when the disk
+# does not come, reports CASE not ok and returns 1.
+scsi_debug_up() {
+	modprobe sd_mod 2>/dev/null
+	if ! err=$(modprobe scsi_debug dev_size_mb=16 opts=2 2>&1); then
+		not_ok "$1" "modprobe scsi_debug failed: $err"
+		return 1
+	fi
+	i=0
+	while ! disk=$(scsi_debug_disk) && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ -n "${disk:-}" ] && [ ! -b "/dev/$disk" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -z "${disk:-}" ] || [ ! -b "/dev/$disk" ]; then
+		not_ok "$1" "no scsi_debug disk appeared under /sys/block"
+		return 1
+	fi
+	sector=$(cat /sys/module/scsi_debug/parameters/medium_error_start 2>/dev/null || echo 4660)
+}
