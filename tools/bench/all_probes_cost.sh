@@ -37,7 +37,7 @@ cleanup() {
 	memfs_teardown
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 
 memfs_setup "$tmp"
 
@@ -79,13 +79,7 @@ variant_config() {
 measure_under() {
 	variant_config "$1"
 	first=$(bpftool prog show -j | jq '[.[].id] | max // 0')
-	$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
-	pid=$!
-	sleep 5
-	if ! kill -0 "$pid" 2>/dev/null; then
-		echo "all_probes_cost: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
-		exit 1
-	fi
+	daemon_start all_probes_cost
 	bpftool prog show -j | jq --argjson f "$first" '[.[] | select(.id > $f)] | length' \
 		>"$tmp/$1.nprogs"
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled

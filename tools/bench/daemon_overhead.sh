@@ -22,17 +22,11 @@ cleanup() {
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 
 daemon_config "$tmp/config.json" "$tmp"
 
-$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
-pid=$!
-sleep 5
-if ! kill -0 "$pid" 2>/dev/null; then
-	echo "daemon_overhead: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
-	exit 1
-fi
+daemon_start daemon_overhead
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }

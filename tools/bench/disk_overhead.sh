@@ -31,7 +31,7 @@ cleanup() {
 	memfs_teardown
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+on_exit cleanup
 
 memfs_setup "$tmp"
 mnt=$memfs_mnt

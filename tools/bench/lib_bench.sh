@@ -1,5 +1,15 @@
 # Shared by the benchmark scripts: sourced (POSIX sh, set -eu safe).
 
+# on_exit CMD: run CMD however the script ends. dash runs the EXIT trap only
+# when the script exits, and a trap on INT or TERM alone lets the script go
+# on after it (starting the next daemon of the loop), so Ctrl-C and kill
+# become exits.
+on_exit() {
+	trap "$1" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
 # memfs_setup DIR: ext4 on a loop device backed by memory (/dev/shm), the
 # fastest device there is, so a probe's cost per request weighs the most;
 # mounted on $memfs_mnt (DIR/mnt) with a 64 MiB file $memfs_mnt/data.
@@ -43,4 +53,17 @@ daemon_config() {
               "state_dir": "$2/state" }
 }
 EOC
+}
+
+# daemon_start NAME: start the daemon on $tmp/config.json (output in
+# $tmp/daemon.out), its pid in $pid; exits the script, naming NAME, when it
+# does not come up within 5 s.
+daemon_start() {
+	$PA --daemon --foreground --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
+	pid=$!
+	sleep 5
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "$1: the daemon did not start: $(cat "$tmp/daemon.out")" >&2
+		exit 1
+	fi
 }

@@ -24,9 +24,10 @@ secs=${2:-3}
 [ $# -gt 2 ] && shift 2 || set -- ./build/perfagent
 make -s build/perfagent bench >/dev/null
 B=build/bench
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
 old=$(cat /proc/sys/kernel/bpf_stats_enabled)
-trap 'echo "$old" >/proc/sys/kernel/bpf_stats_enabled; kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+on_exit 'echo "$old" >/proc/sys/kernel/bpf_stats_enabled; kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"'
 
 # prog_stats FIRST: "name runs ns" of the programs loaded after id FIRST.
 prog_stats() {

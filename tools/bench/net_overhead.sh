@@ -26,8 +26,9 @@ rounds=${1:-5}
 secs=${2:-3}
 make -s build/perfagent bench >/dev/null
 B=build/bench
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+on_exit 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"'
 
 measure() { $B/net_tcp_bench "$1" "$secs"; }
 

@@ -12,8 +12,9 @@ set -eu
 cd "$(dirname "$0")/../.."
 rounds=${1:-7}
 [ -n "${PERFAGENT_BIN:-}" ] || make -s build/perfagent bench >/dev/null
+. tools/bench/lib_bench.sh
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+on_exit 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"'
 # Private copies: a rebuild during the run must not swap binaries under it.
 B=$tmp/bin
 mkdir "$B"
