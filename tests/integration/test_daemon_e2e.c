@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +44,6 @@
 #include "logcheck.h"
 #include "metrics.h"
 
-#define PIN_ROOT	DT_PIN_ROOT
 #define SLEEPER_COMM	"pa-e2e-sleeper"
 
 static const char *perfagent;
@@ -407,7 +405,7 @@ static void t_health_oom_alert(void)
 
 	if (daemon_pid <= 0 || jns.pid <= 0)
 		SKIP("no daemon");
-	if (access("/sys/fs/bpf/perfagent/health/oom_victim", F_OK))
+	if (access(DT_PIN_ROOT "/health/oom_victim", F_OK))
 		SKIP("the health probe has no oom:mark_victim source here");
 	if (memcg_create(cg, sizeof(cg), &procs))
 		SKIP("no memory cgroup to make an OOM kill in");
@@ -500,7 +498,7 @@ static void t_status_json(void)
 			       "run_count %.0f run_time_ns %.0f", nfield(p, "run_count"),
 			       nfield(p, "run_time_ns"));
 			CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(p, "programs")) >= 2);
-			CHECK(sfield_is(p, "pinned", PIN_ROOT "/syscall"));
+			CHECK(sfield_is(p, "pinned", DT_PIN_ROOT "/syscall"));
 			syscall_ok = true;
 		}
 	}
@@ -539,11 +537,11 @@ static void t_pins_while_running(void)
 	if (daemon_pid <= 0)
 		SKIP("no daemon");
 	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", PIN_ROOT, pins[i]);
+		snprintf(path, sizeof(path), "%s/%s", DT_PIN_ROOT, pins[i]);
 		CHECKF(stat(path, &st) == 0, "%s: %s", path, strerror(errno));
 	}
 	snprintf(path, sizeof(path), "bpftool -j prog show pinned %s/syscall/sys_exit_btf "
-		 ">/dev/null 2>&1", PIN_ROOT);
+		 ">/dev/null 2>&1", DT_PIN_ROOT);
 	CHECK(system(path) == 0);
 }
 
@@ -677,7 +675,7 @@ static void t_sigterm_cleans_up(void)
 	status_ = stop_daemon(daemon_pid, SIGTERM);
 	daemon_pid = -1;
 	CHECKF(WIFEXITED(status_) && WEXITSTATUS(status_) == 0, "status %#x", status_);
-	CHECKF(stat(PIN_ROOT, &st) != 0, "%s still exists", PIN_ROOT);
+	CHECKF(stat(DT_PIN_ROOT, &st) != 0, "%s still exists", DT_PIN_ROOT);
 	CHECK(stat(pidfile, &st) != 0 && stat(sock, &st) != 0);
 	CHECK(wait_event("stopped", NULL, 1));
 	for (i = 0; i < 3; i++) {
@@ -733,7 +731,7 @@ static void t_kill9_and_restart(void)
 	CHECK(wait_ready(pid, 30000));
 	usleep(1500000);
 	CHECK(WIFEXITED(stop_daemon(pid, SIGTERM)));
-	CHECK(stat(PIN_ROOT, &st) != 0);
+	CHECK(stat(DT_PIN_ROOT, &st) != 0);
 	for (i = 0; i < 3; i++) {
 		CHECK(lc_scan_stream(logs9, streams[i], &s) == 0);
 		CHECKF(!s.bad && !s.partial_live && !s.partial_other && !s.bad_gz && !s.tmp,
@@ -945,7 +943,7 @@ static void t_overhead_detach(void)
 				detached = true;
 		cJSON_Delete(st);
 	}
-	snprintf(path, sizeof(path), "%s/syscall", PIN_ROOT);
+	snprintf(path, sizeof(path), "%s/syscall", DT_PIN_ROOT);
 	CHECKF(stat(path, &sb) != 0, "%s still pinned after the detach", path);
 	stop_daemon(pid, SIGTERM);
 	CHECK(detached);
@@ -1029,7 +1027,7 @@ static void cleanup(void)
 	if (loopdev[0])
 		sh("losetup -d %s 2>/dev/null", loopdev);
 	/* kill -9 leaves pins behind; a clean stop does not. */
-	sh("rm -rf %s 2>/dev/null", PIN_ROOT);
+	sh("rm -rf %s 2>/dev/null", DT_PIN_ROOT);
 	dt_bpffs_restore(bpffs_was_mounted);
 	lc_rmtree(tmp);
 }

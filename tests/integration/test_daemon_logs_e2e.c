@@ -31,7 +31,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +40,6 @@
 #include "journald_ns.h"
 #include "logcheck.h"
 
-#define PIN_ROOT	DT_PIN_ROOT
 #define SLEEPER_COMM	"pa-logs-sleeper"
 #define WAIT_MS		60000	/* generous: a loaded 2-core machine */
 
